@@ -1,0 +1,1 @@
+//! Curated benchmark suites (placeholder while the compression suite is written).

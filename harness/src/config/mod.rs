@@ -1,0 +1,269 @@
+//! Configuration: the built-in defaults (`default.toml`, compiled in) with the project's
+//! `benchgate.toml` layered over them key by key. Unknown keys warn; invalid values are errors that
+//! name the key. Parsing is raw TOML first, then validation into typed settings.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::RunMode;
+
+const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// Validated configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub run: RunConfig,
+    pub wall: WallConfig,
+    pub alloc: AllocConfig,
+    pub instr: InstrConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub timeout_s: u64,
+    pub reports_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WallSettings {
+    pub warm_up_ms: u64,
+    pub measurement_ms: u64,
+    pub samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WallConfig {
+    pub warm_up_ms: u64,
+    pub measurement_ms: u64,
+    pub samples: u64,
+    pub quick: WallSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocSettings {
+    pub iters: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocConfig {
+    pub iters: u64,
+    pub quick: AllocSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrSettings {
+    pub target_ms: u64,
+    pub min_extra: u64,
+    pub max_extra: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrConfig {
+    pub target_ms: u64,
+    pub min_extra: u64,
+    pub max_extra: u64,
+    pub quick: InstrSettings,
+}
+
+/// A configuration that could not be used, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{}: `{key}` {problem}", path.display())]
+    Invalid { path: PathBuf, key: String, problem: String },
+}
+
+/// A loaded configuration and the warnings it produced (unknown keys).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// The built-in defaults alone.
+    pub fn builtin() -> Config {
+        toml::from_str(DEFAULT_TOML).expect("built-in default.toml is valid")
+    }
+
+    /// The built-in defaults as TOML text.
+    pub fn builtin_text() -> &'static str {
+        DEFAULT_TOML
+    }
+
+    /// Loads `path` over the defaults. `required`: a missing file is an error (it was named on the
+    /// command line) rather than "use the defaults".
+    pub fn load(path: &Path, required: bool) -> Result<Loaded, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Loaded { config: Config::builtin(), warnings: Vec::new() });
+            }
+            Err(source) => return Err(ConfigError::Io { path: path.to_owned(), source }),
+        };
+        Config::from_str_over_defaults(&text, path)
+    }
+
+    fn from_str_over_defaults(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+        let parse_err = |message: String| ConfigError::Parse { path: path.to_owned(), message };
+        let user: toml::Table = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;
+        let mut merged: toml::Table = toml::from_str(DEFAULT_TOML).expect("built-in default.toml is valid");
+        merge(&mut merged, user);
+        let mut warnings = Vec::new();
+        // Only the user's file can hold unknown keys: the defaults are known to be clean.
+        let merged_text = toml::to_string(&merged).expect("merged config serializes");
+        let de = toml::Deserializer::parse(&merged_text).map_err(|e| parse_err(e.to_string()))?;
+        let config: Config = serde_ignored::deserialize(de, |key| {
+            warnings.push(format!("{}: unknown key `{key}` ignored", path.display()));
+        })
+        .map_err(|e| parse_err(e.message().to_owned()))?;
+        config.validate(path)?;
+        Ok(Loaded { config, warnings })
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            problem: problem.to_owned(),
+        };
+        for (key, samples) in [("wall.samples", self.wall.samples), ("wall.quick.samples", self.wall.quick.samples)] {
+            if samples < 2 {
+                return Err(invalid(key, "must be at least 2"));
+            }
+        }
+        for (key, v) in [
+            ("wall.measurement_ms", self.wall.measurement_ms),
+            ("wall.quick.measurement_ms", self.wall.quick.measurement_ms),
+            ("alloc.iters", self.alloc.iters),
+            ("alloc.quick.iters", self.alloc.quick.iters),
+            ("run.timeout_s", self.run.timeout_s),
+            ("instr.min_extra", self.instr.min_extra),
+            ("instr.quick.min_extra", self.instr.quick.min_extra),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        for (key, s) in [("instr", self.instr.settings()), ("instr.quick", self.instr.quick.clone())] {
+            if s.max_extra < s.min_extra {
+                return Err(invalid(&format!("{key}.max_extra"), "must not be below min_extra"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.run.timeout_s)
+    }
+
+    pub fn wall(&self, mode: RunMode) -> WallSettings {
+        match mode {
+            RunMode::Full => WallSettings {
+                warm_up_ms: self.wall.warm_up_ms,
+                measurement_ms: self.wall.measurement_ms,
+                samples: self.wall.samples,
+            },
+            RunMode::Quick => self.wall.quick.clone(),
+        }
+    }
+
+    pub fn alloc_iters(&self, mode: RunMode) -> u64 {
+        match mode {
+            RunMode::Full => self.alloc.iters,
+            RunMode::Quick => self.alloc.quick.iters,
+        }
+    }
+
+    pub fn instr(&self, mode: RunMode) -> InstrSettings {
+        match mode {
+            RunMode::Full => self.instr.settings(),
+            RunMode::Quick => self.instr.quick.clone(),
+        }
+    }
+}
+
+impl InstrConfig {
+    fn settings(&self) -> InstrSettings {
+        InstrSettings { target_ms: self.target_ms, min_extra: self.min_extra, max_extra: self.max_extra }
+    }
+}
+
+impl InstrSettings {
+    /// Extra iterations for the long callgrind run, given the wall lane's ns/op estimate if any.
+    pub fn extra_iters(&self, ns_per_op: Option<f64>) -> u64 {
+        match ns_per_op {
+            Some(ns) if ns > 0.0 => {
+                let n = (self.target_ms as f64 * 1e6 / ns).floor();
+                (n as u64).clamp(self.min_extra, self.max_extra)
+            }
+            _ => self.min_extra,
+        }
+    }
+}
+
+/// Deep-merges `over` into `base`: tables merge key by key, anything else replaces.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Loaded, ConfigError> {
+        Config::from_str_over_defaults(text, Path::new("benchgate.toml"))
+    }
+
+    #[test]
+    fn user_values_override_defaults_key_by_key() {
+        let l = load("[wall.quick]\nsamples = 7\n").unwrap();
+        assert_eq!(l.config.wall.quick.samples, 7);
+        assert_eq!(l.config.wall.quick.warm_up_ms, Config::builtin().wall.quick.warm_up_ms);
+        assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_their_path() {
+        let l = load("[wall]\nsampels = 3\n[nonsense]\nx = 1\n").unwrap();
+        assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
+        assert!(l.warnings.iter().any(|w| w.contains("wall.sampels")), "{:?}", l.warnings);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let e = load("[wall]\nsamples = 1\n").unwrap_err().to_string();
+        assert!(e.contains("`wall.samples`") && e.contains("at least 2"), "{e}");
+        let e = load("[alloc]\niters = \"ten\"\n").unwrap_err().to_string();
+        assert!(e.contains("benchgate.toml") && e.contains("iters"), "{e}");
+    }
+
+    #[test]
+    fn extra_iterations_follow_the_wall_estimate() {
+        let s = InstrSettings { target_ms: 20, min_extra: 1, max_extra: 100 };
+        assert_eq!(s.extra_iters(None), 1);
+        assert_eq!(s.extra_iters(Some(1e6)), 20);
+        assert_eq!(s.extra_iters(Some(1.0)), 100);
+        assert_eq!(s.extra_iters(Some(1e9)), 1);
+    }
+}

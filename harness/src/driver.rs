@@ -1,0 +1,483 @@
+//! The driver: finds a workspace's benchgate bench targets, builds them with cargo, lists their
+//! benchmarks, and runs each benchmark in each lane in its own process (timeouts and panics isolated),
+//! writing the results file after every benchmark so that an interruption loses nothing measured.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wait_timeout::ChildExt;
+
+use crate::config::Config;
+use crate::measure::instr;
+use crate::model::{
+    BenchResult, Failure, FailureKind, Lane, Meta, Metrics, Results, RunMode, SCHEMA_VERSION, ThroughputRate,
+};
+use crate::protocol::{DeclInfo, Outcome, PROTOCOL_VERSION, Report, ReportBody, flag};
+
+/// Where the workspace is and where cargo puts its output.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub manifest_path: Option<PathBuf>,
+    /// Bench targets of members that depend on benchgate: `(package, target)`.
+    pub bench_targets: Vec<(String, String)>,
+}
+
+/// A built bench binary and the benchmarks it declares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchBinary {
+    pub package: String,
+    pub target: String,
+    pub exe: PathBuf,
+    pub benchmarks: Vec<DeclInfo>,
+}
+
+/// What the last build produced: read by `benchgate exec`, which must not start cargo.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Index {
+    pub binaries: Vec<BenchBinary>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("cannot run cargo: {0}")]
+    CargoSpawn(std::io::Error),
+    #[error("`cargo metadata` failed: {0}")]
+    Metadata(String),
+    #[error("no bench target in this workspace depends on benchgate (looked in {0})")]
+    NoBenchTargets(String),
+    #[error("the benchmarks do not build (`cargo bench --no-run` exited with {0}); see cargo's output above")]
+    Build(String),
+    #[error("{}: {message}", exe.display())]
+    Protocol { exe: PathBuf, message: String },
+    #[error("duplicate benchmark id `{id}` (declared in {first} and {second})")]
+    DuplicateId { id: String, first: String, second: String },
+    #[error("no benchmarks have been built yet ({} is missing); build them with `benchgate build`", path.display())]
+    NoIndex { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("no benchmark matches `{0}`; `benchgate list` shows the ids")]
+    UnknownBenchmark(String),
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
+    packages: Vec<MetaPackage>,
+    workspace_members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MetaPackage {
+    id: String,
+    name: String,
+    targets: Vec<MetaTarget>,
+    dependencies: Vec<MetaDep>,
+}
+
+#[derive(Deserialize)]
+struct MetaTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MetaDep {
+    name: String,
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+impl Workspace {
+    /// Reads the workspace at `manifest_path` (or the current directory) with `cargo metadata`.
+    pub fn discover(manifest_path: Option<&Path>) -> Result<Workspace, DriverError> {
+        // Absolute, because cargo later runs from the workspace root.
+        let manifest_path = match manifest_path {
+            Some(m) => Some(std::path::absolute(m).map_err(|source| DriverError::Io { path: m.to_owned(), source })?),
+            None => None,
+        };
+        let mut cmd = cargo();
+        cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+        if let Some(m) = &manifest_path {
+            cmd.arg("--manifest-path").arg(m);
+        }
+        let out = cmd.output().map_err(DriverError::CargoSpawn)?;
+        if !out.status.success() {
+            return Err(DriverError::Metadata(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+        }
+        let meta: Metadata = serde_json::from_slice(&out.stdout).map_err(|e| DriverError::Metadata(e.to_string()))?;
+        let mut bench_targets = Vec::new();
+        for p in meta.packages.iter().filter(|p| meta.workspace_members.contains(&p.id)) {
+            if !p.dependencies.iter().any(|d| d.name == "benchgate") {
+                continue;
+            }
+            for t in p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bench")) {
+                bench_targets.push((p.name.clone(), t.name.clone()));
+            }
+        }
+        if bench_targets.is_empty() {
+            return Err(DriverError::NoBenchTargets(meta.workspace_root.display().to_string()));
+        }
+        Ok(Workspace { root: meta.workspace_root, target_dir: meta.target_directory, manifest_path, bench_targets })
+    }
+
+    /// benchgate's own files under the target directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.target_dir.join("benchgate")
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.state_dir().join("index.json")
+    }
+
+    /// Builds every bench target with `cargo bench --no-run` (cargo's progress goes to stderr), lists
+    /// the benchmarks of each binary, and records them in the index for `benchgate exec`.
+    pub fn build(&self) -> Result<Index, DriverError> {
+        let mut cmd = cargo();
+        cmd.args(["bench", "--no-run", "--message-format=json-render-diagnostics"]);
+        if let Some(m) = &self.manifest_path {
+            cmd.arg("--manifest-path").arg(m);
+        }
+        let mut packages: Vec<&str> = self.bench_targets.iter().map(|(p, _)| p.as_str()).collect();
+        packages.dedup();
+        for p in packages {
+            cmd.args(["--package", p]);
+        }
+        for (_, t) in &self.bench_targets {
+            cmd.args(["--bench", t]);
+        }
+        cmd.current_dir(&self.root).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let out = cmd.output().map_err(DriverError::CargoSpawn)?;
+        if !out.status.success() {
+            return Err(DriverError::Build(out.status.to_string()));
+        }
+        let mut exes = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bench" {
+                continue;
+            }
+            let (Some(exe), Some(target)) = (msg["executable"].as_str(), msg["target"]["name"].as_str()) else {
+                continue;
+            };
+            exes.insert(target.to_owned(), PathBuf::from(exe));
+        }
+        let mut binaries = Vec::new();
+        for (package, target) in &self.bench_targets {
+            let Some(exe) = exes.get(target) else { continue };
+            match list_binary(exe) {
+                Ok(benchmarks) => binaries.push(BenchBinary {
+                    package: package.clone(),
+                    target: target.clone(),
+                    exe: exe.clone(),
+                    benchmarks,
+                }),
+                // A bench target of a benchgate-using package may still be a criterion or libtest
+                // bench; it is not ours to run.
+                Err(e) => eprintln!("benchgate: skipping bench target `{target}`: {e}"),
+            }
+        }
+        let index = Index { binaries };
+        index.check_unique()?;
+        let json = serde_json::to_vec_pretty(&index).expect("index serializes");
+        crate::fsutil::write_atomic(&self.index_path(), &json)
+            .map_err(|source| DriverError::Io { path: self.index_path(), source })?;
+        Ok(index)
+    }
+
+    /// The index of the last build, without building.
+    pub fn load_index(&self) -> Result<Index, DriverError> {
+        let path = self.index_path();
+        let bytes = std::fs::read(&path).map_err(|_| DriverError::NoIndex { path: path.clone() })?;
+        serde_json::from_slice(&bytes).map_err(|e| DriverError::Io { path, source: std::io::Error::other(e) })
+    }
+}
+
+impl Index {
+    fn check_unique(&self) -> Result<(), DriverError> {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for b in &self.binaries {
+            for d in &b.benchmarks {
+                if let Some(first) = seen.insert(&d.id, &b.target) {
+                    return Err(DriverError::DuplicateId {
+                        id: d.id.clone(),
+                        first: first.to_owned(),
+                        second: b.target.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every benchmark with its binary, sorted by id.
+    pub fn benchmarks(&self) -> Vec<(&BenchBinary, &DeclInfo)> {
+        let mut all: Vec<_> = self.binaries.iter().flat_map(|b| b.benchmarks.iter().map(move |d| (b, d))).collect();
+        all.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        all
+    }
+
+    /// The binary declaring `id`.
+    pub fn find(&self, id: &str) -> Result<(&BenchBinary, &DeclInfo), DriverError> {
+        self.benchmarks()
+            .into_iter()
+            .find(|(_, d)| d.id == id)
+            .ok_or_else(|| DriverError::UnknownBenchmark(id.to_owned()))
+    }
+}
+
+/// Asks a bench binary for its declarations.
+fn list_binary(exe: &Path) -> Result<Vec<DeclInfo>, DriverError> {
+    let dir = tempfile::tempdir().map_err(|source| DriverError::Io { path: std::env::temp_dir(), source })?;
+    let report = dir.path().join("list.json");
+    let args = vec![flag::LIST.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
+    let err = |message: String| DriverError::Protocol { exe: exe.to_owned(), message };
+    match run_worker(exe, &args, &report, Duration::from_secs(60), &[]) {
+        Ok(ReportBody::List { benchmarks, duplicates }) if duplicates.is_empty() => Ok(benchmarks),
+        Ok(ReportBody::List { duplicates, .. }) => {
+            Err(err(format!("duplicate benchmark ids: {}", duplicates.join(", "))))
+        }
+        Ok(other) => Err(err(format!("unexpected answer to {}: {other:?}", flag::LIST))),
+        Err(f) => Err(err(format!("not a benchgate bench binary ({})", f.message))),
+    }
+}
+
+/// Runs one protocol request and reads its report, or describes how it failed.
+fn run_worker(
+    exe: &Path,
+    args: &[String],
+    report: &Path,
+    timeout: Duration,
+    envs: &[(String, String)],
+) -> Result<ReportBody, Failure> {
+    let dir = report.parent().unwrap_or(Path::new("."));
+    let log_path = dir.join(format!("{}.log", report.file_name().unwrap_or_default().to_string_lossy()));
+    let fail = |kind, message: String| Failure { kind, message };
+    let log =
+        std::fs::File::create(&log_path).map_err(|e| fail(FailureKind::Error, format!("cannot create log: {e}")))?;
+    let log2 = log.try_clone().map_err(|e| fail(FailureKind::Error, e.to_string()))?;
+    let mut child = Command::new(exe)
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", exe.display())))?;
+    let status = match child.wait_timeout(timeout).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
+        }
+    };
+    let tail = log_tail(&log_path);
+    if !status.success() {
+        // Rust's default panic handler exits with 101.
+        let kind = if status.code() == Some(101) { FailureKind::Panic } else { FailureKind::Error };
+        return Err(fail(kind, format!("exited with {status}{tail}")));
+    }
+    let text =
+        std::fs::read_to_string(report).map_err(|e| fail(FailureKind::Error, format!("no report: {e}{tail}")))?;
+    let parsed: Report =
+        serde_json::from_str(&text).map_err(|e| fail(FailureKind::Error, format!("bad report: {e}")))?;
+    if parsed.protocol != PROTOCOL_VERSION {
+        return Err(fail(
+            FailureKind::Error,
+            format!("speaks benchgate protocol {} but this driver speaks {PROTOCOL_VERSION}", parsed.protocol),
+        ));
+    }
+    Ok(parsed.body)
+}
+
+/// The last lines of a worker's output, for failure messages.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let start = lines.len().saturating_sub(8);
+    format!(":\n    {}", lines[start..].join("\n    "))
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub lanes: Vec<Lane>,
+    pub mode: RunMode,
+    pub out: PathBuf,
+}
+
+/// Progress events for whoever shows them.
+pub enum Event<'a> {
+    Start { total: usize },
+    BenchStart { index: usize, total: usize, id: &'a str },
+    BenchDone { result: &'a BenchResult, elapsed: Duration },
+    LaneSkipped { lane: Lane, reason: &'a str },
+}
+
+/// Runs the selected benchmarks in the requested lanes, writing `opts.out` after every benchmark.
+pub fn run(
+    ws: &Workspace,
+    selected: &[(&BenchBinary, &DeclInfo)],
+    config: &Config,
+    opts: &RunOptions,
+    meta: Meta,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Results, DriverError> {
+    let mut results = Results { schema_version: SCHEMA_VERSION, meta, benchmarks: Vec::new() };
+    let write = |r: &Results| {
+        crate::fsutil::write_atomic(&opts.out, r.to_json().as_bytes())
+            .map_err(|source| DriverError::Io { path: opts.out.clone(), source })
+    };
+    write(&results)?;
+    let scratch = tempfile::tempdir_in(ensure_dir(&ws.state_dir())?)
+        .map_err(|source| DriverError::Io { path: ws.state_dir(), source })?;
+
+    // The instr lane needs valgrind and the pinned gungraun runner; without them it is skipped with
+    // one line, never a crash.
+    let mut instr_env = Vec::new();
+    let mut instr_skip: Option<String> = None;
+    if opts.lanes.contains(&Lane::Instr) {
+        match instr::prepare(&ws.state_dir().join("tools")) {
+            Ok(env) => instr_env = env,
+            Err(why) => {
+                on_event(Event::LaneSkipped { lane: Lane::Instr, reason: &why });
+                instr_skip = Some(why);
+            }
+        }
+    }
+
+    on_event(Event::Start { total: selected.len() });
+    for (i, (bin, decl)) in selected.iter().enumerate() {
+        on_event(Event::BenchStart { index: i + 1, total: selected.len(), id: &decl.id });
+        let started = Instant::now();
+        let mut result = BenchResult {
+            id: decl.id.clone(),
+            suite: decl.suite.clone(),
+            name: decl.name.clone(),
+            param: decl.param.clone(),
+            throughput: decl.throughput,
+            metrics: Metrics::default(),
+            failures: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+        };
+        for &lane in &opts.lanes {
+            if lane == Lane::Instr
+                && let Some(why) = &instr_skip
+            {
+                result.skipped.insert(lane, why.clone());
+                continue;
+            }
+            let report = scratch.path().join(format!("{i}-{lane}.json"));
+            let (args, envs) = lane_args(lane, decl, config, opts.mode, &result.metrics, &report, ws, &instr_env);
+            match run_worker(&bin.exe, &args, &report, config.timeout(), &envs) {
+                Ok(ReportBody::Outcome(outcome)) => apply(&mut result.metrics, outcome),
+                Ok(ReportBody::Skipped(why)) => {
+                    result.skipped.insert(lane, why);
+                }
+                Ok(ReportBody::Error(message)) => {
+                    result.failures.insert(lane, Failure { kind: FailureKind::Error, message });
+                }
+                Ok(other) => {
+                    let message = format!("unexpected report: {other:?}");
+                    result.failures.insert(lane, Failure { kind: FailureKind::Error, message });
+                }
+                Err(failure) => {
+                    result.failures.insert(lane, failure);
+                }
+            }
+        }
+        if let (Some(t), Some(w)) = (result.throughput, &result.metrics.ns_per_op) {
+            result.metrics.throughput = ThroughputRate::at(t, w.median);
+        }
+        on_event(Event::BenchDone { result: &result, elapsed: started.elapsed() });
+        results.upsert(result);
+        write(&results)?;
+    }
+    results.meta.partial = false;
+    results.meta.finished_at = Some(crate::meta::now_rfc3339());
+    write(&results)?;
+    Ok(results)
+}
+
+fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
+    std::fs::create_dir_all(dir).map_err(|source| DriverError::Io { path: dir.to_owned(), source })?;
+    Ok(dir)
+}
+
+/// The protocol arguments and environment for one lane of one benchmark.
+#[allow(clippy::too_many_arguments)]
+fn lane_args(
+    lane: Lane,
+    decl: &DeclInfo,
+    config: &Config,
+    mode: RunMode,
+    so_far: &Metrics,
+    report: &Path,
+    ws: &Workspace,
+    instr_env: &[(String, String)],
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut args: Vec<String> = Vec::new();
+    let mut envs = Vec::new();
+    match lane {
+        Lane::Wall => {
+            let w = config.wall(mode);
+            args.extend([flag::RUN.into(), decl.id.clone(), flag::LANE.into(), "wall".into()]);
+            args.extend([flag::WARM_UP_MS.into(), w.warm_up_ms.to_string()]);
+            args.extend([flag::MEASUREMENT_MS.into(), w.measurement_ms.to_string()]);
+            args.extend([flag::SAMPLES.into(), w.samples.to_string()]);
+        }
+        Lane::Alloc => {
+            args.extend([flag::RUN.into(), decl.id.clone(), flag::LANE.into(), "alloc".into()]);
+            args.extend([flag::ITERS.into(), config.alloc_iters(mode).to_string()]);
+        }
+        Lane::Instr => {
+            let extra = config.instr(mode).extra_iters(so_far.ns_per_op.as_ref().map(|w| w.median));
+            args.extend([flag::INSTR.into(), decl.id.clone()]);
+            args.extend([flag::ITERS.into(), format!("1,{}", 1 + extra)]);
+            let home = ws.state_dir().join("gungraun");
+            args.extend([flag::HOME.into(), home.display().to_string()]);
+            envs.extend(instr_env.iter().cloned());
+        }
+    }
+    args.extend([flag::REPORT.into(), report.display().to_string()]);
+    (args, envs)
+}
+
+/// Folds a lane's raw outcome into the metrics, computing estimates with `stats`.
+fn apply(metrics: &mut Metrics, outcome: Outcome) {
+    match outcome {
+        Outcome::Wall(samples) => metrics.ns_per_op = Some(crate::stats::wall_estimate(&samples)),
+        Outcome::Alloc(counts) => {
+            metrics.allocs_per_op = Some(counts.allocs as f64 / counts.iters as f64);
+            metrics.bytes_per_op = Some(counts.bytes as f64 / counts.iters as f64);
+            metrics.alloc = Some(counts);
+        }
+        Outcome::Instr(counts) => {
+            let extra = (counts.iters[1] - counts.iters[0]) as f64;
+            let per_op = |pair: [u64; 2]| pair[1].saturating_sub(pair[0]) as f64 / extra;
+            metrics.instructions_per_op = Some(per_op(counts.instructions));
+            metrics.estimated_cycles_per_op = counts.estimated_cycles.map(per_op);
+            metrics.instr = Some(counts);
+        }
+        Outcome::Exec { .. } => {}
+    }
+}
+
+/// Runs one benchmark's routine exactly `iters` times through the already-built binary: the command
+/// line `benchgate exec` runs (and prints, for wrapping in a profiler).
+pub fn exec_command(bin: &BenchBinary, id: &str, iters: u64) -> Command {
+    let mut cmd = Command::new(&bin.exe);
+    cmd.args([flag::EXEC, id, flag::ITERS, &iters.to_string()]);
+    cmd
+}

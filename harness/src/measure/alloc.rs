@@ -1,0 +1,155 @@
+//! The alloc lane: a counting global allocator wrapping the system allocator (or any other).
+//!
+//! Counting follows valgrind memcheck's "total heap usage" so memcheck can serve as an independent
+//! reference: every `alloc`, `alloc_zeroed` and `realloc` is one allocation, and a `realloc` adds its
+//! new size to the bytes allocated; every `dealloc` is one free.
+//!
+//! Why our own wrapper and not dhat: dhat's heap profiler costs about 1 µs per allocation here (it
+//! records a backtrace each time) and must be the global allocator for the whole process, whereas the
+//! wrapper costs a few relaxed atomic adds when counting and one relaxed load when not. dhat remains the
+//! tool for allocation *sites* (the profile lane), where backtraces are the point.
+//!
+//! Counting is switched on only around the measured loop of the alloc lane, which runs in its own
+//! process; the wall lane runs with counting off, so timed samples pay a single relaxed load and
+//! well-predicted branch per allocation (measured in `bench-suites/benches/harness.rs`).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+
+use crate::define::Probe;
+use crate::model::AllocCounts;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static FREES: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Live bytes since counting was last reset; negative when memory allocated earlier is freed.
+static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicI64 = AtomicI64::new(0);
+
+/// A global allocator that counts allocations while counting is enabled and otherwise only forwards.
+/// `benchgate::main!` installs it over [`System`]; wrap another allocator with [`CountingAlloc::new`].
+pub struct CountingAlloc<A = System> {
+    inner: A,
+}
+
+impl CountingAlloc<System> {
+    pub const fn system() -> Self {
+        CountingAlloc { inner: System }
+    }
+}
+
+impl<A> CountingAlloc<A> {
+    pub const fn new(inner: A) -> Self {
+        CountingAlloc { inner }
+    }
+}
+
+#[inline]
+fn on_alloc(size: usize) {
+    ALLOCS.fetch_add(1, Relaxed);
+    BYTES.fetch_add(size as u64, Relaxed);
+    let live = LIVE.fetch_add(size as i64, Relaxed) + size as i64;
+    PEAK.fetch_max(live, Relaxed);
+}
+
+#[inline]
+fn on_free(size: usize) {
+    FREES.fetch_add(1, Relaxed);
+    LIVE.fetch_sub(size as i64, Relaxed);
+}
+
+// SAFETY: every method forwards to the inner allocator with the caller's arguments unchanged; the
+// counting touches only atomics and never allocates.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
+        let p = unsafe { self.inner.alloc(layout) };
+        if ENABLED.load(Relaxed) && !p.is_null() {
+            on_alloc(layout.size());
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let p = unsafe { self.inner.alloc_zeroed(layout) };
+        if ENABLED.load(Relaxed) && !p.is_null() {
+            on_alloc(layout.size());
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.inner.dealloc(ptr, layout) };
+        if ENABLED.load(Relaxed) {
+            on_free(layout.size());
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if ENABLED.load(Relaxed) && !p.is_null() {
+            // memcheck: one allocation of the new size and one free of the old block.
+            on_free(layout.size());
+            on_alloc(new_size);
+        }
+        p
+    }
+}
+
+/// Resets the counters and starts counting.
+pub fn start_counting() {
+    for c in [&ALLOCS, &FREES, &BYTES] {
+        c.store(0, Relaxed);
+    }
+    LIVE.store(0, Relaxed);
+    PEAK.store(0, Relaxed);
+    ENABLED.store(true, Relaxed);
+}
+
+/// Stops counting and returns `(allocs, frees, bytes, peak_live_bytes)` since [`start_counting`].
+pub fn stop_counting() -> (u64, u64, u64, u64) {
+    ENABLED.store(false, Relaxed);
+    let peak = PEAK.load(Relaxed).max(0) as u64;
+    (ALLOCS.load(Relaxed), FREES.load(Relaxed), BYTES.load(Relaxed), peak)
+}
+
+/// Accumulates counts over the measured parts of a loop (the alloc lane's probe).
+#[derive(Default)]
+pub(crate) struct Counter {
+    allocs: u64,
+    frees: u64,
+    bytes: u64,
+    peak: u64,
+    /// Live bytes carried over from earlier measured parts, so the peak spans the whole loop.
+    live: i64,
+}
+
+impl Probe for Counter {
+    fn start(&mut self) {
+        start_counting();
+    }
+
+    fn stop(&mut self) {
+        let (a, f, b, peak) = stop_counting();
+        let live_here = LIVE.load(Relaxed);
+        self.allocs += a;
+        self.frees += f;
+        self.bytes += b;
+        self.peak = self.peak.max((self.live + peak as i64).max(0) as u64);
+        self.live += live_here;
+    }
+}
+
+impl Counter {
+    pub(crate) fn finish(self, iters: u64) -> AllocCounts {
+        AllocCounts { iters, allocs: self.allocs, frees: self.frees, bytes: self.bytes, peak_live_bytes: self.peak }
+    }
+}

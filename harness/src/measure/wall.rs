@@ -1,0 +1,137 @@
+//! The wall lane's sampler: criterion's method (warm-up, then linear sampling), run in-process.
+//!
+//! Why not criterion itself: criterion's `bench_function` runs warm-up, sampling, analysis and its
+//! own reporting in one call, prints to stdout and keeps its raw samples only in its files. benchgate
+//! needs the raw samples handed back, the sampling plan under its control (quick mode, time budgets,
+//! and in revision comparisons a few samples at a time, interleaved between two binaries), and no
+//! analysis in the measured process. So this module reimplements criterion's sampling method
+//! (criterion `src/routine.rs`, `Routine::sample` with `SamplingMode::Linear`):
+//!
+//! 1. warm-up: run the routine with 1, 2, 4, ... iterations until the warm-up time has passed, and
+//!    estimate the time per iteration from it;
+//! 2. linear sampling: sample `i` (1-based) runs `i * d` iterations, `d` chosen so the `n` samples
+//!    together take about the measurement time.
+//!
+//! Estimates (median, mean, slope) are computed by `stats` from the samples returned here.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::define::Probe;
+
+/// How to sample one benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallPlan {
+    pub warm_up: Duration,
+    pub measurement: Duration,
+    pub samples: u64,
+}
+
+/// The raw samples of one benchmark: `(iterations, nanoseconds)` pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallSamples {
+    pub warmup_iters: u64,
+    pub warmup_ns: u64,
+    pub iters: Vec<u64>,
+    pub ns: Vec<u64>,
+}
+
+/// Times the measured part of a loop.
+#[derive(Default)]
+pub(crate) struct Stopwatch {
+    started: Option<Instant>,
+    total: Duration,
+}
+
+impl Stopwatch {
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.total
+    }
+}
+
+impl Probe for Stopwatch {
+    fn start(&mut self) {
+        self.started = Some(Instant::now());
+    }
+
+    fn stop(&mut self) {
+        if let Some(s) = self.started.take() {
+            self.total += s.elapsed();
+        }
+    }
+
+    fn stop_with(&mut self, elapsed: Duration) {
+        self.started = None;
+        self.total += elapsed;
+    }
+}
+
+/// Warms up, then takes `plan.samples` linear samples. `run(iters)` performs `iters` iterations and
+/// returns the measured time.
+pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration) -> WallSamples {
+    let (warmup_iters, warmup_ns) = warm_up(plan.warm_up, run);
+    let per_iter_ns = (warmup_ns as f64 / warmup_iters.max(1) as f64).max(1e-3);
+    let d = linear_step(plan.measurement, plan.samples, per_iter_ns);
+    let mut iters = Vec::with_capacity(plan.samples as usize);
+    let mut ns = Vec::with_capacity(plan.samples as usize);
+    for i in 1..=plan.samples {
+        let n = i * d;
+        let t = run(n);
+        iters.push(n);
+        ns.push(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
+    }
+    WallSamples { warmup_iters, warmup_ns, iters, ns }
+}
+
+/// Runs 1, 2, 4, ... iterations until `duration` has passed on the wall clock; returns the total
+/// iterations and the measured nanoseconds.
+fn warm_up(duration: Duration, run: &mut dyn FnMut(u64) -> Duration) -> (u64, u64) {
+    let start = Instant::now();
+    let mut n = 1u64;
+    let (mut total_iters, mut total_ns) = (0u64, 0u64);
+    loop {
+        let t = run(n);
+        total_iters += n;
+        total_ns = total_ns.saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
+        if start.elapsed() >= duration {
+            return (total_iters, total_ns);
+        }
+        n = n.saturating_mul(2);
+    }
+}
+
+/// criterion's linear step: the `d` such that samples of `d, 2d, ..., n*d` iterations take about
+/// `measurement` in total at `per_iter_ns` per iteration (at least 1).
+pub fn linear_step(measurement: Duration, samples: u64, per_iter_ns: f64) -> u64 {
+    let total_runs = samples * (samples + 1) / 2;
+    let d = (measurement.as_nanos() as f64 / per_iter_ns / total_runs as f64).ceil();
+    if d.is_finite() && d >= 1.0 { d as u64 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_step_matches_criterion_formula() {
+        // 5 s over 100 samples (5050 runs) at 1 µs per iteration: ceil(5e9 / 1e3 / 5050) = 991.
+        assert_eq!(linear_step(Duration::from_secs(5), 100, 1000.0), 991);
+        // A routine slower than the whole budget still gets one iteration per step.
+        assert_eq!(linear_step(Duration::from_millis(1), 10, 1e9), 1);
+    }
+
+    #[test]
+    fn samples_are_linear_in_the_step() {
+        let plan = WallPlan { warm_up: Duration::from_millis(1), measurement: Duration::from_millis(5), samples: 5 };
+        let mut calls = Vec::new();
+        let s = sample(&plan, &mut |n| {
+            calls.push(n);
+            Duration::from_nanos(n * 100)
+        });
+        let d = s.iters[0];
+        assert_eq!(s.iters, vec![d, 2 * d, 3 * d, 4 * d, 5 * d]);
+        assert_eq!(s.ns, s.iters.iter().map(|n| n * 100).collect::<Vec<_>>());
+        assert!(s.warmup_iters >= 1);
+    }
+}

@@ -1,0 +1,113 @@
+//! Collects the `meta` of a results file: git revision, toolchain, and the machine with its fingerprint.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::model::{GitInfo, Machine, Toolchain};
+
+/// The git state of the repository containing `dir`, or `None` outside a repository.
+pub fn git_info(dir: &Path) -> Option<GitInfo> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let head = repo.head().ok()?;
+    let commit = head.peel_to_commit().ok()?.id().to_string();
+    let branch = if head.is_branch() { head.shorthand().ok().map(str::to_owned) } else { None };
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false);
+    let dirty = repo.statuses(Some(&mut opts)).map(|s| !s.is_empty()).unwrap_or(false);
+    Some(GitInfo { commit, dirty, branch })
+}
+
+/// `rustc -vV` of the toolchain cargo uses here.
+pub fn toolchain(dir: &Path) -> Toolchain {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let verbose = Command::new(rustc)
+        .arg("-vV")
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let field = |key: &str| {
+        verbose
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    Toolchain { rustc_release: field("release:"), target: field("host:"), rustc_verbose: verbose.clone() }
+}
+
+/// The machine this process runs on.
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:").and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            })
+        })
+        .map_or(0, |kib| kib * 1024);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned())))
+        .unwrap_or_else(|| std::env::consts::OS.to_owned());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()).unwrap_or_default();
+    let arch = std::env::consts::ARCH.to_owned();
+    // Memory is rounded to GiB so that a few MiB reserved differently by firmware do not change it.
+    let fingerprint_input = format!("{cpu_model}|{cores}|{}|{os}|{arch}", memory_bytes >> 30);
+    let fingerprint = format!("{:016x}", fnv1a64(fingerprint_input.as_bytes()));
+    Machine { cpu_model, cores, memory_bytes, os, kernel, arch, fingerprint }
+}
+
+/// FNV-1a, 64-bit: stable across platforms and releases, unlike std's hasher.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Now as RFC 3339 UTC with second precision, without a date-time dependency.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (Howard Hinnant's civil-from-days algorithm).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_305_600 + 3_723), "2026-11-22T01:02:03Z");
+    }
+
+    #[test]
+    fn fnv_is_the_reference_function() {
+        // Test vectors from the FNV reference (draft-eastlake-fnv): "" and "a".
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+    }
+}

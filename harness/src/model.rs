@@ -1,0 +1,455 @@
+//! The results format: versioned, serialized types that every lane writes and every later step reads.
+//!
+//! This module is a boundary. Its types are what `results.json` holds, so they change only together with
+//! [`SCHEMA_VERSION`] and `docs/results-format.md`; the JSON Schema in `docs/results.schema.json` is
+//! generated from them and a test keeps it current. Collections are `BTreeMap`s or sorted `Vec`s so that
+//! files diff cleanly, and nothing here is `flatten`ed or `untagged`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The version of the results format this build reads and writes. Bump it when the shape changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Results {
+    /// Always [`SCHEMA_VERSION`] for files this build writes.
+    pub schema_version: u32,
+    pub meta: Meta,
+    /// Sorted by `id`.
+    pub benchmarks: Vec<BenchResult>,
+}
+
+/// Where, when and how the results were produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Version of the benchgate binary that wrote the file.
+    pub benchgate_version: String,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    /// RFC 3339 UTC time the run finished; `None` while it is still running or if it was interrupted.
+    pub finished_at: Option<String>,
+    /// True while the run is in progress or if it was interrupted: the file then holds every benchmark
+    /// that finished.
+    pub partial: bool,
+    /// Quick mode (short warm-up and measurement) or full.
+    pub mode: RunMode,
+    /// The lanes that were requested.
+    pub lanes: Vec<Lane>,
+    pub git: Option<GitInfo>,
+    pub toolchain: Toolchain,
+    pub machine: Machine,
+}
+
+/// The revision that was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitInfo {
+    /// Full commit id of HEAD.
+    pub commit: String,
+    /// True if tracked files had uncommitted changes.
+    pub dirty: bool,
+    /// Branch name, or `None` on a detached HEAD.
+    pub branch: Option<String>,
+}
+
+/// The Rust toolchain that built the benchmarks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Toolchain {
+    /// Output of `rustc -vV`, verbatim.
+    pub rustc_verbose: String,
+    /// The `release:` line of `rustc -vV`, e.g. `1.95.0`.
+    pub rustc_release: String,
+    /// The target triple the benchmarks were built for.
+    pub target: String,
+}
+
+/// The machine the benchmarks ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    pub cpu_model: String,
+    /// Logical cores available to the process.
+    pub cores: u32,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// OS name and version, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    pub os: String,
+    pub kernel: String,
+    pub arch: String,
+    /// A stable hash of the properties that make wall times comparable (CPU model, cores, memory, OS,
+    /// architecture). Two runs with different fingerprints must not be compared on wall time.
+    pub fingerprint: String,
+}
+
+/// Quick or full measurement settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    Quick,
+    Full,
+}
+
+/// A measurement lane: one way of measuring the same benchmark declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Wall-clock time per op, sampled.
+    Wall,
+    /// Allocations and bytes per op, counted exactly.
+    Alloc,
+    /// Instructions per op, counted under callgrind.
+    Instr,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 3] = [Lane::Wall, Lane::Alloc, Lane::Instr];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Wall => "wall",
+            Lane::Alloc => "alloc",
+            Lane::Instr => "instr",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lane> {
+        Lane::ALL.into_iter().find(|l| l.name() == s)
+    }
+}
+
+impl fmt::Display for Lane {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one benchmark measured in each lane that ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BenchResult {
+    /// `suite/name[/param]`.
+    pub id: String,
+    pub suite: String,
+    pub name: String,
+    pub param: Option<String>,
+    /// The throughput annotation of the declaration: how much work one op does.
+    pub throughput: Option<Throughput>,
+    pub metrics: Metrics,
+    /// Lanes that failed for this benchmark (panic, timeout, non-zero exit), keyed by lane name.
+    pub failures: BTreeMap<Lane, Failure>,
+    /// Lanes that were requested but not run, with the reason (e.g. valgrind missing).
+    pub skipped: BTreeMap<Lane, String>,
+}
+
+impl BenchResult {
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// Work done by one op, as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Throughput {
+    /// Bytes processed per op.
+    Bytes(u64),
+    /// Elements (messages, records, ...) processed per op.
+    Elements(u64),
+}
+
+/// Why a lane failed for a benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// A human-readable explanation, with the tail of the benchmark's stderr where there is one.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The routine panicked.
+    Panic,
+    /// The lane exceeded its timeout and was killed.
+    Timeout,
+    /// The process exited unsuccessfully or its report could not be read.
+    Error,
+}
+
+/// The figures per op. Each is present only if its lane ran and succeeded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    pub ns_per_op: Option<WallEstimate>,
+    /// Bytes allocated per op (a realloc counts its new size), as valgrind memcheck counts them.
+    pub bytes_per_op: Option<f64>,
+    /// Allocations per op (a realloc counts as one), as valgrind memcheck counts them.
+    pub allocs_per_op: Option<f64>,
+    /// The raw counts behind `bytes_per_op` and `allocs_per_op`.
+    pub alloc: Option<AllocCounts>,
+    /// Instructions executed per op (callgrind `Ir`).
+    pub instructions_per_op: Option<f64>,
+    /// Estimated cycles per op (callgrind's cache-simulated estimate), when available.
+    pub estimated_cycles_per_op: Option<f64>,
+    /// The raw counts behind `instructions_per_op`.
+    pub instr: Option<InstrCounts>,
+    /// Throughput derived from the median ns/op and the declared throughput.
+    pub throughput: Option<ThroughputRate>,
+}
+
+/// Wall-time estimate of one benchmark, with every raw sample kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WallEstimate {
+    /// Median of the per-sample ns/op values.
+    pub median: f64,
+    /// Mean of the per-sample ns/op values.
+    pub mean: f64,
+    /// Least-squares slope of sample time against iterations (criterion's linear-sampling estimate).
+    pub slope: f64,
+    /// Sample standard deviation of the per-sample ns/op values.
+    pub std_dev: f64,
+    /// 95% bootstrap confidence interval of the median, `[low, high]`.
+    pub ci95: [f64; 2],
+    /// Per-sample ns/op, in the order taken.
+    pub samples: Vec<f64>,
+    /// Iterations in each sample, parallel to `samples`.
+    pub sample_iters: Vec<u64>,
+    /// Iterations run during warm-up (not part of the samples).
+    pub warmup_iters: u64,
+}
+
+/// Exact allocation counts over `iters` iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocCounts {
+    /// Iterations counted (after one uncounted warm-up iteration).
+    pub iters: u64,
+    /// Allocations, including reallocations.
+    pub allocs: u64,
+    /// Deallocations.
+    pub frees: u64,
+    /// Bytes requested by allocations and reallocations (new size).
+    pub bytes: u64,
+    /// Highest number of live heap bytes above the level at the start of counting.
+    pub peak_live_bytes: u64,
+}
+
+/// Instruction counts of two exec runs whose difference gives the per-op figure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstrCounts {
+    /// Iterations of the short and the long run.
+    pub iters: [u64; 2],
+    /// Total instructions (Ir) of the short and the long run.
+    pub instructions: [u64; 2],
+    /// Total estimated cycles of the short and the long run, when callgrind provided them.
+    pub estimated_cycles: Option<[u64; 2]>,
+}
+
+/// Throughput per second at the median wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ThroughputRate {
+    BytesPerSec(f64),
+    ElementsPerSec(f64),
+}
+
+impl ThroughputRate {
+    /// Derives the rate at `ns_per_op` for a declared throughput.
+    pub fn at(throughput: Throughput, ns_per_op: f64) -> Option<ThroughputRate> {
+        if ns_per_op <= 0.0 || !ns_per_op.is_finite() {
+            return None;
+        }
+        let per_sec = 1e9 / ns_per_op;
+        Some(match throughput {
+            Throughput::Bytes(n) => ThroughputRate::BytesPerSec(n as f64 * per_sec),
+            Throughput::Elements(n) => ThroughputRate::ElementsPerSec(n as f64 * per_sec),
+        })
+    }
+}
+
+/// A results file that could not be read, naming the file and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", path.display())]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub kind: LoadErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadErrorKind {
+    #[error("cannot read file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("file is empty")]
+    Empty,
+    #[error("file is truncated (unexpected end of JSON at line {line}, column {column})")]
+    Truncated { line: usize, column: usize },
+    #[error("non-finite number ({token}) at line {line}, column {column}: results must hold finite numbers")]
+    NonFiniteLiteral { token: String, line: usize, column: usize },
+    #[error("not valid JSON: {0}")]
+    Syntax(serde_json::Error),
+    #[error("missing `schema_version`: not a benchgate results file")]
+    NoSchemaVersion,
+    #[error("schema version {found} is not supported (this benchgate reads version {expected})")]
+    SchemaVersion { found: u64, expected: u32 },
+    #[error("does not match the results format: {0}")]
+    Shape(serde_json::Error),
+    #[error("benchmark `{id}`: {field} is not a finite number")]
+    NonFinite { id: String, field: String },
+    #[error("benchmark `{id}`: {problem}")]
+    Invalid { id: String, problem: String },
+}
+
+impl Results {
+    /// Reads and validates a results file.
+    pub fn load(path: &Path) -> Result<Results, LoadError> {
+        let err = |kind| LoadError { path: path.to_owned(), kind };
+        let text = std::fs::read_to_string(path).map_err(|e| err(LoadErrorKind::Io(e)))?;
+        Results::parse(&text).map_err(err)
+    }
+
+    /// Parses and validates results from JSON text.
+    pub fn parse(text: &str) -> Result<Results, LoadErrorKind> {
+        if text.trim().is_empty() {
+            return Err(LoadErrorKind::Empty);
+        }
+        // Parse loosely first so that a wrong version is reported as such rather than as a shape error.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| classify_syntax(text, e))?;
+        let version = value.get("schema_version").ok_or(LoadErrorKind::NoSchemaVersion)?;
+        let version = version.as_u64().ok_or(LoadErrorKind::NoSchemaVersion)?;
+        if version != u64::from(SCHEMA_VERSION) {
+            return Err(LoadErrorKind::SchemaVersion { found: version, expected: SCHEMA_VERSION });
+        }
+        let results: Results = serde_json::from_value(value).map_err(LoadErrorKind::Shape)?;
+        results.validate()?;
+        Ok(results)
+    }
+
+    /// Checks what serde cannot: finite numbers, consistent samples, unique sorted ids.
+    pub fn validate(&self) -> Result<(), LoadErrorKind> {
+        let mut previous: Option<&str> = None;
+        for b in &self.benchmarks {
+            let invalid = |problem: String| LoadErrorKind::Invalid { id: b.id.clone(), problem };
+            if let Some(p) = previous
+                && p >= b.id.as_str()
+            {
+                return Err(invalid(format!("benchmarks are not sorted by id or `{p}` repeats")));
+            }
+            previous = Some(&b.id);
+            for (field, value) in b.metrics.finite_fields() {
+                if !value.is_finite() {
+                    return Err(LoadErrorKind::NonFinite { id: b.id.clone(), field });
+                }
+            }
+            if let Some(w) = &b.metrics.ns_per_op
+                && w.samples.len() != w.sample_iters.len()
+            {
+                return Err(invalid(format!(
+                    "ns_per_op has {} samples but {} sample_iters",
+                    w.samples.len(),
+                    w.sample_iters.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes to pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("results serialize");
+        s.push('\n');
+        s
+    }
+
+    /// Inserts or replaces a benchmark's result, keeping the list sorted by id.
+    pub fn upsert(&mut self, result: BenchResult) {
+        match self.benchmarks.binary_search_by(|b| b.id.cmp(&result.id)) {
+            Ok(i) => self.benchmarks[i] = result,
+            Err(i) => self.benchmarks.insert(i, result),
+        }
+    }
+}
+
+impl Metrics {
+    /// Every floating-point figure with its field name, for validation.
+    fn finite_fields(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        if let Some(w) = &self.ns_per_op {
+            for (name, v) in [("median", w.median), ("mean", w.mean), ("slope", w.slope), ("std_dev", w.std_dev)] {
+                out.push((format!("ns_per_op.{name}"), v));
+            }
+            out.push(("ns_per_op.ci95[0]".into(), w.ci95[0]));
+            out.push(("ns_per_op.ci95[1]".into(), w.ci95[1]));
+            for (i, s) in w.samples.iter().enumerate() {
+                out.push((format!("ns_per_op.samples[{i}]"), *s));
+            }
+        }
+        let scalars = [
+            ("bytes_per_op", self.bytes_per_op),
+            ("allocs_per_op", self.allocs_per_op),
+            ("instructions_per_op", self.instructions_per_op),
+            ("estimated_cycles_per_op", self.estimated_cycles_per_op),
+        ];
+        for (name, v) in scalars {
+            if let Some(v) = v {
+                out.push((name.to_owned(), v));
+            }
+        }
+        if let Some(rate) = self.throughput {
+            let (ThroughputRate::BytesPerSec(v) | ThroughputRate::ElementsPerSec(v)) = rate;
+            out.push(("throughput".into(), v));
+        }
+        out
+    }
+}
+
+/// Turns a serde_json syntax error into the most useful explanation: truncation and NaN are common
+/// enough to deserve their own messages.
+fn classify_syntax(text: &str, e: serde_json::Error) -> LoadErrorKind {
+    let (line, column) = (e.line(), e.column());
+    if e.is_eof() {
+        return LoadErrorKind::Truncated { line, column };
+    }
+    if let Some(token) = token_at(text, line, column) {
+        let bare = token.trim_start_matches('-');
+        if bare.starts_with("NaN") || bare.starts_with("Infinity") || bare.starts_with("inf") {
+            return LoadErrorKind::NonFiniteLiteral { token, line, column };
+        }
+    }
+    LoadErrorKind::Syntax(e)
+}
+
+/// The word at (or just before) a 1-based line and column, as serde_json reports positions.
+fn token_at(text: &str, line: usize, column: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let bytes = l.as_bytes();
+    let mut end = column.min(bytes.len());
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    while end < bytes.len() && is_word(bytes[end]) {
+        end += 1;
+    }
+    let mut start = column.saturating_sub(1).min(end);
+    while start > 0 && is_word(bytes[start - 1]) {
+        start -= 1;
+    }
+    (start < end).then(|| l[start..end].to_owned())
+}
+
+/// The JSON Schema of the results format, as written to `docs/results.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Results);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}

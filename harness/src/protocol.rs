@@ -1,0 +1,87 @@
+//! The protocol between the `benchgate` driver and a bench binary (one process per benchmark and lane).
+//!
+//! The driver runs `<bench-binary> --benchgate-<request> ... --report FILE`; the bench binary writes one
+//! JSON [`Report`] to FILE. A file, not stdout, because benchmark code may print. Raw data only crosses
+//! this boundary: estimates are computed by the driver. The base and head of a revision comparison may be
+//! built with different benchgate versions, so the report carries [`PROTOCOL_VERSION`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::wall::{WallPlan, WallSamples};
+use crate::model::{AllocCounts, InstrCounts, Throughput};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A benchmark as declared, without its closure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeclInfo {
+    pub id: String,
+    pub suite: String,
+    pub name: String,
+    pub param: Option<String>,
+    pub throughput: Option<Throughput>,
+}
+
+impl DeclInfo {
+    pub fn new(suite: &str, name: &str, param: Option<String>, throughput: Option<Throughput>) -> DeclInfo {
+        let id = match &param {
+            Some(p) => format!("{suite}/{name}/{p}"),
+            None => format!("{suite}/{name}"),
+        };
+        DeclInfo { id, suite: suite.to_owned(), name: name.to_owned(), param, throughput }
+    }
+}
+
+/// What the bench binary is asked to do with the selected benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Task {
+    /// Sample wall time.
+    Wall(WallPlan),
+    /// Count allocations over `iters` iterations (after one uncounted iteration).
+    Alloc { iters: u64 },
+    /// Run exactly `iters` iterations and nothing else.
+    Exec { iters: u64 },
+}
+
+/// The raw outcome of a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Wall(WallSamples),
+    Alloc(AllocCounts),
+    Instr(InstrCounts),
+    Exec { iters: u64 },
+}
+
+/// What a bench binary writes to its report file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub protocol: u32,
+    pub body: ReportBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReportBody {
+    /// The declarations of this binary (`--benchgate-list`).
+    List { benchmarks: Vec<DeclInfo>, duplicates: Vec<String> },
+    /// The outcome of one benchmark in one lane.
+    Outcome(Outcome),
+    /// The benchmark could not run (unknown id, never called iter, lane unavailable).
+    Error(String),
+    /// The lane is not available here (e.g. valgrind missing); the reason is one line.
+    Skipped(String),
+}
+
+/// Command-line flags of the protocol, in one place for both sides.
+pub mod flag {
+    pub const LIST: &str = "--benchgate-list";
+    pub const RUN: &str = "--benchgate-run";
+    pub const EXEC: &str = "--benchgate-exec";
+    pub const INSTR: &str = "--benchgate-instr";
+    pub const REPORT: &str = "--report";
+    pub const LANE: &str = "--lane";
+    pub const ITERS: &str = "--iters";
+    pub const WARM_UP_MS: &str = "--warm-up-ms";
+    pub const MEASUREMENT_MS: &str = "--measurement-ms";
+    pub const SAMPLES: &str = "--samples";
+    pub const HOME: &str = "--home";
+}

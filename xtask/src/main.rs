@@ -1,0 +1,34 @@
+//! `cargo xtask`: thin glue over the benchgate library for this repository's own workflows.
+//!
+//! `cargo xtask bench [ARGS]` is `benchgate run [ARGS]` on this workspace; `cargo xtask schema`
+//! regenerates docs/results.schema.json. Nothing is computed here.
+
+use std::ffi::OsString;
+
+fn main() {
+    let mut args = std::env::args_os().skip(1);
+    let code = match args.next().as_deref().and_then(|a| a.to_str()) {
+        Some("bench") => {
+            let forwarded = [OsString::from("benchgate"), OsString::from("run")].into_iter().chain(args);
+            benchgate::cli::main(forwarded)
+        }
+        Some("schema") => {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results.schema.json");
+            match benchgate::fsutil::write_atomic(&path, benchgate::model::json_schema().as_bytes()) {
+                Ok(()) => {
+                    eprintln!("wrote {}", path.display());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("xtask: {}: {e}", path.display());
+                    2
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: cargo xtask bench [benchgate run options]\n       cargo xtask schema");
+            2
+        }
+    };
+    std::process::exit(code);
+}
