@@ -298,15 +298,19 @@ fn run_worker(
     Ok(parsed.body)
 }
 
-/// The last lines of a worker's output, for failure messages.
+/// What a worker's output says about its failure: the panic message if it panicked (a backtrace may
+/// follow it), otherwise its last lines.
 fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.is_empty() {
+    let shown = match lines.iter().position(|l| l.contains("panicked at")) {
+        Some(i) => &lines[i..(i + 2).min(lines.len())],
+        None => &lines[lines.len().saturating_sub(8)..],
+    };
+    if shown.is_empty() {
         return String::new();
     }
-    let start = lines.len().saturating_sub(8);
-    format!(":\n    {}", lines[start..].join("\n    "))
+    format!(":\n    {}", shown.join("\n    "))
 }
 
 /// What to run and how.

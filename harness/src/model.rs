@@ -453,3 +453,102 @@ pub fn json_schema() -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> Results {
+        Results {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta {
+                benchgate_version: "0.1.0".into(),
+                started_at: "2026-11-21T00:00:00Z".into(),
+                finished_at: None,
+                partial: false,
+                mode: RunMode::Quick,
+                lanes: vec![Lane::Wall, Lane::Alloc],
+                git: None,
+                toolchain: Toolchain {
+                    rustc_verbose: String::new(),
+                    rustc_release: "1.95.0".into(),
+                    target: "x".into(),
+                },
+                machine: Machine {
+                    cpu_model: "cpu".into(),
+                    cores: 2,
+                    memory_bytes: 1 << 30,
+                    os: "linux".into(),
+                    kernel: "6".into(),
+                    arch: "x86_64".into(),
+                    fingerprint: "0".into(),
+                },
+            },
+            benchmarks: vec![BenchResult {
+                id: "s/a".into(),
+                suite: "s".into(),
+                name: "a".into(),
+                param: None,
+                throughput: Some(Throughput::Bytes(10)),
+                metrics: Metrics {
+                    ns_per_op: Some(WallEstimate {
+                        median: 1.5,
+                        mean: 1.5,
+                        slope: 1.5,
+                        std_dev: 0.0,
+                        ci95: [1.5, 1.5],
+                        samples: vec![1.5, 1.5],
+                        sample_iters: vec![1, 2],
+                        warmup_iters: 3,
+                    }),
+                    allocs_per_op: Some(3.0),
+                    bytes_per_op: Some(300.0),
+                    ..Metrics::default()
+                },
+                failures: BTreeMap::new(),
+                skipped: BTreeMap::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let r = minimal();
+        assert_eq!(Results::parse(&r.to_json()).unwrap(), r);
+    }
+
+    #[test]
+    fn truncated_file_is_named_truncated() {
+        let text = minimal().to_json();
+        let e = Results::parse(&text[..text.len() / 2]).unwrap_err();
+        assert!(matches!(e, LoadErrorKind::Truncated { .. }), "{e}");
+        assert!(matches!(Results::parse("  \n"), Err(LoadErrorKind::Empty)));
+    }
+
+    #[test]
+    fn nan_literal_is_reported_as_non_finite() {
+        let text = minimal().to_json().replacen("\"median\": 1.5", "\"median\": NaN", 1);
+        let e = Results::parse(&text).unwrap_err();
+        assert!(matches!(&e, LoadErrorKind::NonFiniteLiteral { token, .. } if token == "NaN"), "{e}");
+    }
+
+    #[test]
+    fn other_schema_versions_are_rejected_by_number() {
+        let text = minimal().to_json().replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+        let e = Results::parse(&text).unwrap_err();
+        assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
+        assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion)));
+    }
+
+    #[test]
+    fn validation_catches_what_serde_cannot() {
+        let mut r = minimal();
+        r.benchmarks[0].metrics.ns_per_op.as_mut().unwrap().samples[0] = f64::NAN;
+        // serde_json writes NaN as null, which the shape check rejects before validation.
+        assert!(Results::parse(&r.to_json()).is_err());
+        assert!(matches!(r.validate(), Err(LoadErrorKind::NonFinite { .. })));
+        let mut r = minimal();
+        r.benchmarks.push(r.benchmarks[0].clone());
+        assert!(matches!(r.validate(), Err(LoadErrorKind::Invalid { .. })));
+    }
+}

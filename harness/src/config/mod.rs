@@ -13,7 +13,6 @@ const DEFAULT_TOML: &str = include_str!("default.toml");
 
 /// Validated configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     pub run: RunConfig,
     pub wall: WallConfig,
@@ -22,14 +21,12 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunConfig {
     pub timeout_s: u64,
     pub reports_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WallSettings {
     pub warm_up_ms: u64,
     pub measurement_ms: u64,
@@ -37,7 +34,6 @@ pub struct WallSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WallConfig {
     pub warm_up_ms: u64,
     pub measurement_ms: u64,
@@ -46,20 +42,17 @@ pub struct WallConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AllocSettings {
     pub iters: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AllocConfig {
     pub iters: u64,
     pub quick: AllocSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InstrSettings {
     pub target_ms: u64,
     pub min_extra: u64,
@@ -67,7 +60,6 @@ pub struct InstrSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InstrConfig {
     pub target_ms: u64,
     pub min_extra: u64,
@@ -126,10 +118,12 @@ impl Config {
         // Only the user's file can hold unknown keys: the defaults are known to be clean.
         let merged_text = toml::to_string(&merged).expect("merged config serializes");
         let de = toml::Deserializer::parse(&merged_text).map_err(|e| parse_err(e.to_string()))?;
-        let config: Config = serde_ignored::deserialize(de, |key| {
+        let mut warn = |key: serde_ignored::Path<'_>| {
             warnings.push(format!("{}: unknown key `{key}` ignored", path.display()));
-        })
-        .map_err(|e| parse_err(e.message().to_owned()))?;
+        };
+        // serde_path_to_error names the key of a value of the wrong type.
+        let config: Config = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut warn))
+            .map_err(|e| parse_err(format!("`{}`: {}", e.path(), e.inner().message())))?;
         config.validate(path)?;
         Ok(Loaded { config, warnings })
     }

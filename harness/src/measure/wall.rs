@@ -127,7 +127,8 @@ mod tests {
         let mut calls = Vec::new();
         let s = sample(&plan, &mut |n| {
             calls.push(n);
-            Duration::from_nanos(n * 100)
+            std::thread::sleep(Duration::from_micros(100));
+            Duration::from_nanos(n.saturating_mul(100))
         });
         let d = s.iters[0];
         assert_eq!(s.iters, vec![d, 2 * d, 3 * d, 4 * d, 5 * d]);

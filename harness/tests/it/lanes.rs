@@ -1,0 +1,125 @@
+//! The lanes on routines with known costs: exact allocation counts, exact iteration counts in exec
+//! mode, and memcheck as an independent reference.
+
+use std::process::Command;
+
+use benchgate::model::Results;
+
+use crate::{benchgate, built, stderr};
+
+fn run(args: &[&str]) -> (Results, std::process::Output) {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("results.json");
+    let out = benchgate().args(["run", "--quick"]).args(args).arg("--out").arg(&out_path).output().unwrap();
+    let results = Results::load(&out_path).unwrap_or_else(|e| panic!("{e}\n{}", stderr(&out)));
+    (results, out)
+}
+
+#[test]
+fn alloc_lane_counts_exactly() {
+    let (r, out) = run(&["--lanes", "alloc", "--suite", "fixture"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let get = |id: &str| {
+        let b = r.benchmarks.iter().find(|b| b.id == id).unwrap_or_else(|| panic!("{id} missing"));
+        (b.metrics.allocs_per_op.unwrap(), b.metrics.bytes_per_op.unwrap())
+    };
+    assert_eq!(get("fixture/alloc3x100"), (3.0, 300.0));
+    assert_eq!(get("fixture/realloc"), (2.0, 110.0));
+    assert_eq!(get("fixture/batched"), (1.0, 64.0));
+    assert_eq!(get("fixture/no-alloc"), (0.0, 0.0));
+    assert_eq!(get("fixture/empty"), (0.0, 0.0));
+    let a3 = r.benchmarks.iter().find(|b| b.id == "fixture/alloc3x100").unwrap().metrics.alloc.unwrap();
+    assert_eq!(a3.allocs, 3 * a3.iters);
+    assert_eq!(a3.frees, 3 * a3.iters);
+    assert_eq!(a3.peak_live_bytes, 300);
+}
+
+#[test]
+fn wall_lane_keeps_every_sample_and_derives_throughput() {
+    let (r, out) = run(&["--lanes", "wall", "--filter", "fixture/sum"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = &r.benchmarks[0];
+    let w = b.metrics.ns_per_op.as_ref().unwrap();
+    assert_eq!(w.samples.len(), 20);
+    assert_eq!(w.sample_iters.len(), 20);
+    assert!(w.ci95[0] <= w.median && w.median <= w.ci95[1]);
+    assert!(b.metrics.throughput.is_some());
+    assert!(!r.meta.partial && r.meta.finished_at.is_some());
+}
+
+#[test]
+fn exec_runs_exactly_n_iterations() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let count_file = dir.path().join("count");
+    let out = benchgate()
+        .args(["exec", "special/count", "--iters", "7"])
+        .env("FIXTURE_COUNT_FILE", &count_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&count_file).unwrap(), "7");
+}
+
+#[test]
+fn panics_and_timeouts_are_recorded_and_the_run_goes_on() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("benchgate.toml");
+    std::fs::write(&config, "[run]\ntimeout_s = 2\n").unwrap();
+    let out_path = dir.path().join("results.json");
+    let out = benchgate()
+        .args(["--config"])
+        .arg(&config)
+        .args(["run", "--quick", "--lanes", "wall", "--suite", "special", "--out"])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let r = Results::load(&out_path).unwrap();
+    let find = |id: &str| r.benchmarks.iter().find(|b| b.id == id).unwrap();
+    use benchgate::model::{FailureKind, Lane};
+    assert_eq!(find("special/panics").failures[&Lane::Wall].kind, FailureKind::Panic);
+    assert!(find("special/panics").failures[&Lane::Wall].message.contains("deliberate panic"));
+    assert_eq!(find("special/hangs").failures[&Lane::Wall].kind, FailureKind::Timeout);
+    assert!(find("special/count").metrics.ns_per_op.is_some());
+    assert!(stderr(&out).contains("2 benchmark(s) failed"));
+}
+
+/// valgrind memcheck's "total heap usage" is the reference for the alloc lane: the difference between
+/// runs of N and M iterations, per iteration, equals what benchgate counts. N and M have the same
+/// number of digits: the process's own argument strings are heap allocations too.
+#[test]
+fn memcheck_agrees_with_the_alloc_lane() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("valgrind not installed; memcheck cross-check skipped");
+        return;
+    }
+    built();
+    let (r, _) = run(&["--lanes", "alloc", "--suite", "fixture"]);
+    for id in ["fixture/alloc3x100", "fixture/realloc", "fixture/no-alloc"] {
+        let print = benchgate().args(["exec", id, "--iters", "1", "--print"]).output().unwrap();
+        let line = String::from_utf8(print.stdout).unwrap();
+        let exe = line.split_whitespace().next().unwrap().to_owned();
+        let heap = |iters: u64| -> (u64, u64) {
+            let out = Command::new("valgrind")
+                .args(["--tool=memcheck", &exe, "--benchgate-exec", id, "--iters", &iters.to_string()])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stderr);
+            let line = text.lines().find(|l| l.contains("total heap usage")).expect("memcheck summary");
+            // "total heap usage: 12 allocs, 12 frees, 1,234 bytes allocated"
+            let nums: Vec<u64> = line
+                .split(|c: char| !c.is_ascii_digit() && c != ',')
+                .filter_map(|t| t.replace(',', "").parse().ok())
+                .collect();
+            (nums[nums.len() - 3], nums[nums.len() - 1])
+        };
+        let (a10, b10) = heap(10);
+        let (a20, b20) = heap(20);
+        let b = r.benchmarks.iter().find(|b| b.id == id).unwrap();
+        assert_eq!((a20 - a10) as f64 / 10.0, b.metrics.allocs_per_op.unwrap(), "{id} allocs");
+        assert_eq!((b20 - b10) as f64 / 10.0, b.metrics.bytes_per_op.unwrap(), "{id} bytes");
+    }
+}
