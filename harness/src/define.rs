@@ -173,6 +173,11 @@ impl Bencher {
             while left > 0 {
                 let n = per_batch.min(left);
                 let inputs: Vec<I> = (0..n).map(|_| setup()).collect();
+                left -= n;
+                if probe.skip_routine() {
+                    drop(inputs);
+                    continue;
+                }
                 let mut outputs = Vec::with_capacity(n as usize);
                 probe.start();
                 for input in inputs {
@@ -180,10 +185,9 @@ impl Bencher {
                 }
                 probe.stop();
                 drop(outputs);
-                left -= n;
             }
         };
-        self.drive(&mut run);
+        self.drive(true, &mut run);
     }
 
     /// Like [`Bencher::iter_batched`], but the routine borrows its input mutably.
@@ -198,6 +202,11 @@ impl Bencher {
             while left > 0 {
                 let n = per_batch.min(left);
                 let mut inputs: Vec<I> = (0..n).map(|_| setup()).collect();
+                left -= n;
+                if probe.skip_routine() {
+                    drop(inputs);
+                    continue;
+                }
                 let mut outputs = Vec::with_capacity(n as usize);
                 probe.start();
                 for input in &mut inputs {
@@ -205,26 +214,28 @@ impl Bencher {
                 }
                 probe.stop();
                 drop(outputs);
-                left -= n;
             }
         };
-        self.drive(&mut run);
+        self.drive(true, &mut run);
     }
 
     /// The routine times itself: it runs `iters` iterations and returns their duration. In the alloc
     /// lane everything the routine allocates is counted, so keep its own setup out of it.
     pub fn iter_custom<R: FnMut(u64) -> Duration>(&mut self, mut routine: R) {
         let mut run = |iters: u64, probe: &mut dyn Probe| {
+            if probe.skip_routine() {
+                return;
+            }
             probe.start();
             let elapsed = routine(iters);
             probe.stop_with(elapsed);
         };
-        self.drive(&mut run);
+        self.drive(false, &mut run);
     }
 
     /// Hands `run` (which performs `iters` iterations, bracketing the measured part with the probe)
-    /// to the lane.
-    fn drive(&mut self, run: &mut dyn FnMut(u64, &mut dyn Probe)) {
+    /// to the lane. `batched`: the iterations have per-iteration setup.
+    fn drive(&mut self, batched: bool, run: &mut dyn FnMut(u64, &mut dyn Probe)) {
         if self.outcome.is_some() {
             // A second iter call in one closure would measure something else under the same id.
             panic!("a benchmark closure must call an iter method exactly once");
@@ -237,15 +248,16 @@ impl Bencher {
             })),
             Task::Alloc { iters } => {
                 // One uncounted iteration first, so lazy one-time initialisation is not charged per op.
-                run(1, &mut NoProbe);
+                run(1, &mut NoProbe::new(true));
                 let mut probe = alloc::Counter::default();
                 run(*iters, &mut probe);
                 Outcome::Alloc(probe.finish(*iters))
             }
-            Task::Exec { iters } => {
-                run(*iters, &mut NoProbe);
+            Task::Exec { iters, routine } => {
+                run(*iters, &mut NoProbe::new(*routine));
                 Outcome::Exec { iters: *iters }
             }
+            Task::Probe => Outcome::Probe { batched },
         };
         self.outcome = Some(outcome);
     }
@@ -260,11 +272,27 @@ pub(crate) trait Probe {
     fn stop_with(&mut self, _elapsed: Duration) {
         self.stop();
     }
+    /// True when only the per-iteration setup should run (exec `--setup-only`).
+    fn skip_routine(&self) -> bool {
+        false
+    }
 }
 
-struct NoProbe;
+/// Exec mode and warm-up: nothing measured; optionally the routine is skipped.
+struct NoProbe {
+    skip_routine: bool,
+}
+
+impl NoProbe {
+    fn new(run_routine: bool) -> NoProbe {
+        NoProbe { skip_routine: !run_routine }
+    }
+}
 
 impl Probe for NoProbe {
     fn start(&mut self) {}
     fn stop(&mut self) {}
+    fn skip_routine(&self) -> bool {
+        self.skip_routine
+    }
 }

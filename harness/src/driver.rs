@@ -239,7 +239,7 @@ fn list_binary(exe: &Path) -> Result<Vec<DeclInfo>, DriverError> {
     let report = dir.path().join("list.json");
     let args = vec![flag::LIST.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
     let err = |message: String| DriverError::Protocol { exe: exe.to_owned(), message };
-    match run_worker(exe, &args, &report, Duration::from_secs(60), &[]) {
+    match run_worker(exe, &args, &report, Duration::from_secs(60), &instr::ChildEnv::default()) {
         Ok(ReportBody::List { benchmarks, duplicates }) if duplicates.is_empty() => Ok(benchmarks),
         Ok(ReportBody::List { duplicates, .. }) => {
             Err(err(format!("duplicate benchmark ids: {}", duplicates.join(", "))))
@@ -255,7 +255,7 @@ fn run_worker(
     args: &[String],
     report: &Path,
     timeout: Duration,
-    envs: &[(String, String)],
+    env: &instr::ChildEnv,
 ) -> Result<ReportBody, Failure> {
     let dir = report.parent().unwrap_or(Path::new("."));
     let log_path = dir.join(format!("{}.log", report.file_name().unwrap_or_default().to_string_lossy()));
@@ -263,9 +263,13 @@ fn run_worker(
     let log =
         std::fs::File::create(&log_path).map_err(|e| fail(FailureKind::Error, format!("cannot create log: {e}")))?;
     let log2 = log.try_clone().map_err(|e| fail(FailureKind::Error, e.to_string()))?;
-    let mut child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    for k in &env.remove {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
         .args(args)
-        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .envs(env.set.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -349,10 +353,10 @@ pub fn run(
 
     // The instr lane needs valgrind and the pinned gungraun runner; without them it is skipped with
     // one line, never a crash.
-    let mut instr_env = Vec::new();
+    let mut instr_env = instr::ChildEnv::default();
     let mut instr_skip: Option<String> = None;
     if opts.lanes.contains(&Lane::Instr) {
-        match instr::prepare(&ws.state_dir().join("tools")) {
+        match instr::prepare(&instr::tools_dir(&ws.state_dir().join("tools"))) {
             Ok(env) => instr_env = env,
             Err(why) => {
                 on_event(Event::LaneSkipped { lane: Lane::Instr, reason: &why });
@@ -383,8 +387,9 @@ pub fn run(
                 continue;
             }
             let report = scratch.path().join(format!("{i}-{lane}.json"));
-            let (args, envs) = lane_args(lane, decl, config, opts.mode, &result.metrics, &report, ws, &instr_env);
-            match run_worker(&bin.exe, &args, &report, config.timeout(), &envs) {
+            let args = lane_args(lane, decl, config, opts.mode, &report, ws);
+            let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
+            match run_worker(&bin.exe, &args, &report, config.timeout(), &env) {
                 Ok(ReportBody::Outcome(outcome)) => apply(&mut result.metrics, outcome),
                 Ok(ReportBody::Skipped(why)) => {
                     result.skipped.insert(lane, why);
@@ -419,20 +424,16 @@ fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
     Ok(dir)
 }
 
-/// The protocol arguments and environment for one lane of one benchmark.
-#[allow(clippy::too_many_arguments)]
+/// The protocol arguments for one lane of one benchmark.
 fn lane_args(
     lane: Lane,
     decl: &DeclInfo,
     config: &Config,
     mode: RunMode,
-    so_far: &Metrics,
     report: &Path,
     ws: &Workspace,
-    instr_env: &[(String, String)],
-) -> (Vec<String>, Vec<(String, String)>) {
+) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
-    let mut envs = Vec::new();
     match lane {
         Lane::Wall => {
             let w = config.wall(mode);
@@ -446,16 +447,15 @@ fn lane_args(
             args.extend([flag::ITERS.into(), config.alloc_iters(mode).to_string()]);
         }
         Lane::Instr => {
-            let extra = config.instr(mode).extra_iters(so_far.ns_per_op.as_ref().map(|w| w.median));
+            let extra = config.instr_extra_iters(mode);
             args.extend([flag::INSTR.into(), decl.id.clone()]);
             args.extend([flag::ITERS.into(), format!("1,{}", 1 + extra)]);
             let home = ws.state_dir().join("gungraun");
             args.extend([flag::HOME.into(), home.display().to_string()]);
-            envs.extend(instr_env.iter().cloned());
         }
     }
     args.extend([flag::REPORT.into(), report.display().to_string()]);
-    (args, envs)
+    args
 }
 
 /// Folds a lane's raw outcome into the metrics, computing estimates with `stats`.
@@ -468,13 +468,11 @@ fn apply(metrics: &mut Metrics, outcome: Outcome) {
             metrics.alloc = Some(counts);
         }
         Outcome::Instr(counts) => {
-            let extra = (counts.iters[1] - counts.iters[0]) as f64;
-            let per_op = |pair: [u64; 2]| pair[1].saturating_sub(pair[0]) as f64 / extra;
-            metrics.instructions_per_op = Some(per_op(counts.instructions));
-            metrics.estimated_cycles_per_op = counts.estimated_cycles.map(per_op);
+            metrics.instructions_per_op = Some(counts.instructions_per_op());
+            metrics.estimated_cycles_per_op = counts.estimated_cycles_per_op();
             metrics.instr = Some(counts);
         }
-        Outcome::Exec { .. } => {}
+        Outcome::Exec { .. } | Outcome::Probe { .. } => {}
     }
 }
 

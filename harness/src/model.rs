@@ -255,6 +255,34 @@ pub struct InstrCounts {
     pub instructions: [u64; 2],
     /// Total estimated cycles of the short and the long run, when callgrind provided them.
     pub estimated_cycles: Option<[u64; 2]>,
+    /// For batched benchmarks: total instructions of the same two runs with the routine skipped (setup
+    /// only), subtracted so that per-iteration setup is not counted.
+    pub setup_instructions: Option<[u64; 2]>,
+    /// Estimated cycles of the setup-only runs, when both are known.
+    pub setup_estimated_cycles: Option<[u64; 2]>,
+}
+
+impl InstrCounts {
+    /// Instructions per op: the difference between the long and the short run per extra iteration,
+    /// less the same difference of the setup-only runs.
+    pub fn instructions_per_op(&self) -> f64 {
+        per_op(self.iters, self.instructions, self.setup_instructions)
+    }
+
+    /// Estimated cycles per op, computed like [`InstrCounts::instructions_per_op`].
+    pub fn estimated_cycles_per_op(&self) -> Option<f64> {
+        let cycles = self.estimated_cycles?;
+        match self.setup_instructions {
+            Some(_) => Some(per_op(self.iters, cycles, Some(self.setup_estimated_cycles?))),
+            None => Some(per_op(self.iters, cycles, None)),
+        }
+    }
+}
+
+fn per_op(iters: [u64; 2], totals: [u64; 2], setup: Option<[u64; 2]>) -> f64 {
+    let extra = iters[1].saturating_sub(iters[0]).max(1) as f64;
+    let delta = |t: [u64; 2]| t[1] as f64 - t[0] as f64;
+    (delta(totals) - setup.map_or(0.0, delta)) / extra
 }
 
 /// Throughput per second at the median wall time.

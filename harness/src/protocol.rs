@@ -39,8 +39,11 @@ pub enum Task {
     Wall(WallPlan),
     /// Count allocations over `iters` iterations (after one uncounted iteration).
     Alloc { iters: u64 },
-    /// Run exactly `iters` iterations and nothing else.
-    Exec { iters: u64 },
+    /// Run exactly `iters` iterations and nothing else; with `routine: false`, only the per-iteration
+    /// setup of a batched benchmark (what the instr lane subtracts).
+    Exec { iters: u64, routine: bool },
+    /// Run the closure's setup and report how the routine is driven, without running it.
+    Probe,
 }
 
 /// The raw outcome of a task.
@@ -49,7 +52,13 @@ pub enum Outcome {
     Wall(WallSamples),
     Alloc(AllocCounts),
     Instr(InstrCounts),
-    Exec { iters: u64 },
+    Exec {
+        iters: u64,
+    },
+    /// `batched`: the routine has per-iteration setup (`iter_batched`, `iter_batched_ref`).
+    Probe {
+        batched: bool,
+    },
 }
 
 /// What a bench binary writes to its report file.
@@ -80,6 +89,7 @@ pub mod flag {
     pub const REPORT: &str = "--report";
     pub const LANE: &str = "--lane";
     pub const ITERS: &str = "--iters";
+    pub const SETUP_ONLY: &str = "--setup-only";
     pub const WARM_UP_MS: &str = "--warm-up-ms";
     pub const MEASUREMENT_MS: &str = "--measurement-ms";
     pub const SAMPLES: &str = "--samples";

@@ -63,7 +63,7 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
         return emit(report_path.as_deref(), ReportBody::List { benchmarks, duplicates });
     }
     if let Some(id) = arg(flag::EXEC) {
-        let task = Task::Exec { iters: num(flag::ITERS)? };
+        let task = Task::Exec { iters: num(flag::ITERS)?, routine: !args.iter().any(|a| a == flag::SETUP_ONLY) };
         return match run_task(groups, default_suite, id, task) {
             ReportBody::Error(e) => Err(e),
             _ => Ok(()),
@@ -75,9 +75,14 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
         let (a, b) = iters.split_once(',').ok_or("--iters takes A,B")?;
         let parse = |s: &str| s.parse::<u64>().map_err(|_| format!("bad iteration count `{s}`"));
         let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-        let body = match crate::measure::instr::measure(&exe, id, [parse(a)?, parse(b)?], Path::new(home)) {
+        // A batched routine's per-iteration setup must be measured separately and subtracted.
+        let batched = match run_task(groups, default_suite, id, Task::Probe) {
+            ReportBody::Outcome(crate::protocol::Outcome::Probe { batched }) => batched,
+            ReportBody::Error(e) => return emit(report_path.as_deref(), ReportBody::Error(e)),
+            other => return Err(format!("unexpected probe outcome {other:?}")),
+        };
+        let body = match crate::measure::instr::measure(&exe, id, [parse(a)?, parse(b)?], batched, Path::new(home)) {
             Ok(counts) => ReportBody::Outcome(crate::protocol::Outcome::Instr(counts)),
-            Err(crate::measure::instr::InstrError::Unavailable(why)) => ReportBody::Skipped(why),
             Err(e) => ReportBody::Error(e.to_string()),
         };
         return emit(report_path.as_deref(), body);

@@ -54,16 +54,12 @@ pub struct AllocConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InstrSettings {
-    pub target_ms: u64,
-    pub min_extra: u64,
-    pub max_extra: u64,
+    pub extra_iters: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InstrConfig {
-    pub target_ms: u64,
-    pub min_extra: u64,
-    pub max_extra: u64,
+    pub extra_iters: u64,
     pub quick: InstrSettings,
 }
 
@@ -145,16 +141,11 @@ impl Config {
             ("alloc.iters", self.alloc.iters),
             ("alloc.quick.iters", self.alloc.quick.iters),
             ("run.timeout_s", self.run.timeout_s),
-            ("instr.min_extra", self.instr.min_extra),
-            ("instr.quick.min_extra", self.instr.quick.min_extra),
+            ("instr.extra_iters", self.instr.extra_iters),
+            ("instr.quick.extra_iters", self.instr.quick.extra_iters),
         ] {
             if v == 0 {
                 return Err(invalid(key, "must be greater than 0"));
-            }
-        }
-        for (key, s) in [("instr", self.instr.settings()), ("instr.quick", self.instr.quick.clone())] {
-            if s.max_extra < s.min_extra {
-                return Err(invalid(&format!("{key}.max_extra"), "must not be below min_extra"));
             }
         }
         Ok(())
@@ -182,29 +173,11 @@ impl Config {
         }
     }
 
-    pub fn instr(&self, mode: RunMode) -> InstrSettings {
+    /// Extra iterations of the long callgrind run over the short one.
+    pub fn instr_extra_iters(&self, mode: RunMode) -> u64 {
         match mode {
-            RunMode::Full => self.instr.settings(),
-            RunMode::Quick => self.instr.quick.clone(),
-        }
-    }
-}
-
-impl InstrConfig {
-    fn settings(&self) -> InstrSettings {
-        InstrSettings { target_ms: self.target_ms, min_extra: self.min_extra, max_extra: self.max_extra }
-    }
-}
-
-impl InstrSettings {
-    /// Extra iterations for the long callgrind run, given the wall lane's ns/op estimate if any.
-    pub fn extra_iters(&self, ns_per_op: Option<f64>) -> u64 {
-        match ns_per_op {
-            Some(ns) if ns > 0.0 => {
-                let n = (self.target_ms as f64 * 1e6 / ns).floor();
-                (n as u64).clamp(self.min_extra, self.max_extra)
-            }
-            _ => self.min_extra,
+            RunMode::Full => self.instr.extra_iters,
+            RunMode::Quick => self.instr.quick.extra_iters,
         }
     }
 }
@@ -250,14 +223,5 @@ mod tests {
         assert!(e.contains("`wall.samples`") && e.contains("at least 2"), "{e}");
         let e = load("[alloc]\niters = \"ten\"\n").unwrap_err().to_string();
         assert!(e.contains("benchgate.toml") && e.contains("iters"), "{e}");
-    }
-
-    #[test]
-    fn extra_iterations_follow_the_wall_estimate() {
-        let s = InstrSettings { target_ms: 20, min_extra: 1, max_extra: 100 };
-        assert_eq!(s.extra_iters(None), 1);
-        assert_eq!(s.extra_iters(Some(1e6)), 20);
-        assert_eq!(s.extra_iters(Some(1.0)), 100);
-        assert_eq!(s.extra_iters(Some(1e9)), 1);
     }
 }

@@ -123,3 +123,58 @@ fn memcheck_agrees_with_the_alloc_lane() {
         assert_eq!((b20 - b10) as f64 / 10.0, b.metrics.bytes_per_op.unwrap(), "{id} bytes");
     }
 }
+
+fn valgrind_installed() -> bool {
+    Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Two runs of the same build give identical instruction counts, and a batched benchmark's
+/// per-iteration setup is subtracted.
+#[test]
+fn instr_lane_is_deterministic() {
+    if !valgrind_installed() {
+        eprintln!("valgrind not installed; instr determinism not checked");
+        return;
+    }
+    let (first, out) = run(&["--lanes", "instr", "--suite", "fixture"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (second, _) = run(&["--lanes", "instr", "--suite", "fixture"]);
+    for (a, b) in first.benchmarks.iter().zip(&second.benchmarks) {
+        assert_eq!(a.metrics.instr, b.metrics.instr, "{}", a.id);
+        assert!(a.metrics.instructions_per_op.unwrap() > 0.0, "{}", a.id);
+    }
+    let batched = first.benchmarks.iter().find(|b| b.id == "fixture/batched").unwrap();
+    let counts = batched.metrics.instr.unwrap();
+    assert!(counts.setup_instructions.is_some(), "batched benchmarks get setup-only runs");
+    // Setup zeroes 1 KiB per iteration, far more than the routine's one small allocation.
+    let with_setup =
+        (counts.instructions[1] - counts.instructions[0]) as f64 / (counts.iters[1] - counts.iters[0]) as f64;
+    assert!(batched.metrics.instructions_per_op.unwrap() < with_setup);
+}
+
+/// Without valgrind the instr lane is skipped with one line; the other lanes still run.
+#[test]
+fn instr_lane_without_valgrind_is_skipped_not_failed() {
+    built();
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["cargo", "rustc"] {
+        let out = Command::new("which").arg(tool).output().unwrap();
+        let path = String::from_utf8(out.stdout).unwrap();
+        std::os::unix::fs::symlink(path.trim(), bin.path().join(tool)).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("r.json");
+    let out = benchgate()
+        .env("PATH", bin.path())
+        .args(["run", "--quick", "--lanes", "alloc,instr", "--filter", "fixture/empty", "--out"])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<_> = stderr(&out).lines().filter(|l| l.contains("instr lane skipped")).map(str::to_owned).collect();
+    assert_eq!(lines.len(), 1, "{}", stderr(&out));
+    assert!(lines[0].contains("valgrind"));
+    let r = Results::load(&out_path).unwrap();
+    assert!(r.benchmarks[0].skipped.contains_key(&benchgate::model::Lane::Instr));
+    assert_eq!(r.benchmarks[0].metrics.allocs_per_op, Some(0.0));
+}
