@@ -12,7 +12,7 @@ fn harness(h: &mut Harness) {
     s.bench("empty", |b: &mut Bencher| b.iter(|| ()));
 
     let layout = Layout::from_size_align(64, 8).unwrap();
-    s.bench_with_param("alloc-free", "system", |b: &mut Bencher| {
+    s.bench_with_param("alloc-free", "system-direct", |b: &mut Bencher| {
         b.iter(|| {
             // SAFETY: a non-zero-size layout, freed with the same layout right away.
             unsafe {

@@ -24,6 +24,9 @@ pub mod exit_code {
     pub const INPUT: i32 = 2;
     /// At least one benchmark failed (panicked, timed out, exited with an error).
     pub const BENCH_FAILED: i32 = 3;
+    /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the results file holds
+    /// every benchmark that finished.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Parser)]
@@ -103,6 +106,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match dispatch(cli) {
         Ok(code) => code,
+        Err(e) if matches!(e.downcast_ref(), Some(driver::DriverError::Interrupted(_))) => {
+            eprintln!("\nbenchgate: {e}");
+            exit_code::INTERRUPTED
+        }
         Err(e) => {
             eprintln!("benchgate: error: {e:#}");
             exit_code::INPUT
@@ -225,8 +232,10 @@ fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow:
         machine: crate::meta::machine(),
     };
     let opts = RunOptions { lanes, mode, out: out.clone() };
+    driver::handle_interrupts();
     eprintln!("benchgate: results go to {}", out.display());
-    let results = driver::run(&ws, &selected, &config, &opts, meta, &mut print_progress)?;
+    let mut progress = Progress::default();
+    let results = driver::run(&ws, &selected, &config, &opts, meta, &mut |e| progress.print(e))?;
     println!("{}", report::table::render(&results));
     eprintln!("benchgate: wrote {}", out.display());
     let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
@@ -238,31 +247,45 @@ fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow:
     }
 }
 
-/// Progress on stderr: one line per benchmark with its figures.
-fn print_progress(event: Event<'_>) {
-    match event {
-        Event::Start { total } => eprintln!("benchgate: running {total} benchmarks"),
-        Event::LaneSkipped { lane, reason } => eprintln!("benchgate: {lane} lane skipped: {reason}"),
-        Event::BenchStart { index, total, id } => {
-            let width = total.to_string().len();
-            eprint!("[{index:>width$}/{total}] {id} ...");
-        }
-        Event::BenchDone { result, elapsed } => {
-            let m = &result.metrics;
-            let mut parts = Vec::new();
-            if let Some(w) = &m.ns_per_op {
-                parts.push(format!("{}/op", report::format_ns(w.median)));
+/// Progress on stderr: one line per benchmark with its figures. A lane skipped for the whole run is
+/// said once, not on every line.
+#[derive(Default)]
+struct Progress {
+    skipped_for_all: Vec<Lane>,
+}
+
+impl Progress {
+    fn print(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start { total } => eprintln!("benchgate: running {total} benchmarks"),
+            Event::LaneSkipped { lane, reason } => {
+                self.skipped_for_all.push(lane);
+                eprintln!("benchgate: {lane} lane skipped for every benchmark: {reason}");
             }
-            if let (Some(a), Some(b)) = (m.allocs_per_op, m.bytes_per_op) {
-                parts.push(format!("{} allocs/op, {}/op", report::format_count(a), report::format_bytes(b)));
+            Event::BenchStart { index, total, id } => {
+                let width = total.to_string().len();
+                eprint!("[{index:>width$}/{total}] {id} ...");
             }
-            if let Some(i) = m.instructions_per_op {
-                parts.push(format!("{} instr/op", report::format_count(i)));
+            Event::BenchDone { result, elapsed } => {
+                let m = &result.metrics;
+                let mut parts = Vec::new();
+                if let Some(w) = &m.ns_per_op {
+                    parts.push(format!("{}/op", report::format_ns(w.median)));
+                }
+                if let (Some(a), Some(b)) = (m.allocs_per_op, m.bytes_per_op) {
+                    parts.push(format!("{} allocs/op, {}/op", report::format_count(a), report::format_bytes(b)));
+                }
+                if let Some(i) = m.instructions_per_op {
+                    parts.push(format!("{} instr/op", report::format_count(i)));
+                }
+                for (lane, why) in result.skipped.iter().filter(|(l, _)| !self.skipped_for_all.contains(l)) {
+                    parts.push(format!("{lane} skipped: {why}"));
+                }
+                for (lane, f) in &result.failures {
+                    parts.push(format!("{lane} FAILED: {}", f.message.lines().next().unwrap_or_default()));
+                }
+                eprintln!(" {} ({:.1}s)", parts.join(", "), elapsed.as_secs_f64());
             }
-            for (lane, f) in &result.failures {
-                parts.push(format!("{lane} FAILED: {}", f.message.lines().next().unwrap_or_default()));
-            }
-            eprintln!(" {} ({:.1}s)", parts.join(", "), elapsed.as_secs_f64());
         }
     }
 }

@@ -62,6 +62,24 @@ pub enum DriverError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("no benchmark matches `{0}`; `benchgate list` shows the ids")]
     UnknownBenchmark(String),
+    #[error("interrupted; {} holds every benchmark that finished", .0.display())]
+    Interrupted(PathBuf),
+}
+
+/// Set by the SIGINT/SIGTERM handler: the running benchmark is killed and the run stops, its results
+/// file left valid (and `partial`).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Installs the handler for Ctrl-C and SIGTERM (once per process; later calls are no-ops).
+pub fn handle_interrupts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
+    });
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 #[derive(Deserialize)]
@@ -275,11 +293,19 @@ fn run_worker(
         .stderr(log2)
         .spawn()
         .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", exe.display())))?;
-    let status = match child.wait_timeout(timeout).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
-        Some(status) => status,
-        None => {
+    // Wait in short slices so an interrupt is noticed promptly.
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
+        if let Some(status) = child.wait_timeout(slice).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
+            break status;
+        }
+        if interrupted() || Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
+            if interrupted() {
+                return Err(fail(FailureKind::Error, "interrupted".into()));
+            }
             return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
         }
     };
@@ -389,7 +415,12 @@ pub fn run(
             let report = scratch.path().join(format!("{i}-{lane}.json"));
             let args = lane_args(lane, decl, config, opts.mode, &report, ws);
             let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
-            match run_worker(&bin.exe, &args, &report, config.timeout(), &env) {
+            let outcome = run_worker(&bin.exe, &args, &report, config.timeout(), &env);
+            if interrupted() {
+                // The benchmark in progress is dropped, not recorded as failed.
+                return Err(DriverError::Interrupted(opts.out.clone()));
+            }
+            match outcome {
                 Ok(ReportBody::Outcome(outcome)) => apply(&mut result.metrics, outcome),
                 Ok(ReportBody::Skipped(why)) => {
                     result.skipped.insert(lane, why);
@@ -447,9 +478,10 @@ fn lane_args(
             args.extend([flag::ITERS.into(), config.alloc_iters(mode).to_string()]);
         }
         Lane::Instr => {
-            let extra = config.instr_extra_iters(mode);
+            let settings = config.instr(mode);
             args.extend([flag::INSTR.into(), decl.id.clone()]);
-            args.extend([flag::ITERS.into(), format!("1,{}", 1 + extra)]);
+            args.extend([flag::ITERS.into(), format!("1,{}", 1 + settings.extra_iters)]);
+            args.extend([flag::CACHE_SIM.into(), if settings.cache_sim { "yes" } else { "no" }.into()]);
             let home = ws.state_dir().join("gungraun");
             args.extend([flag::HOME.into(), home.display().to_string()]);
         }

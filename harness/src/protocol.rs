@@ -94,4 +94,5 @@ pub mod flag {
     pub const MEASUREMENT_MS: &str = "--measurement-ms";
     pub const SAMPLES: &str = "--samples";
     pub const HOME: &str = "--home";
+    pub const CACHE_SIM: &str = "--cache-sim";
 }

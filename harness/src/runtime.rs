@@ -81,7 +81,9 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
             ReportBody::Error(e) => return emit(report_path.as_deref(), ReportBody::Error(e)),
             other => return Err(format!("unexpected probe outcome {other:?}")),
         };
-        let body = match crate::measure::instr::measure(&exe, id, [parse(a)?, parse(b)?], batched, Path::new(home)) {
+        let cache_sim = arg(flag::CACHE_SIM) != Some("no");
+        let iters = [parse(a)?, parse(b)?];
+        let body = match crate::measure::instr::measure(&exe, id, iters, batched, cache_sim, Path::new(home)) {
             Ok(counts) => ReportBody::Outcome(crate::protocol::Outcome::Instr(counts)),
             Err(e) => ReportBody::Error(e.to_string()),
         };
@@ -94,6 +96,11 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
                 measurement: Duration::from_millis(num(flag::MEASUREMENT_MS)?),
                 samples: num(flag::SAMPLES)?.max(2),
             }),
+            Some("alloc") if !crate::measure::alloc::counting_installed() => {
+                let why = "benchgate's CountingAlloc is not the global allocator of this bench binary \
+                           (use benchgate::main!, or wrap your allocator in benchgate::CountingAlloc)";
+                return emit(report_path.as_deref(), ReportBody::Skipped(why.into()));
+            }
             Some("alloc") => Task::Alloc { iters: num(flag::ITERS)?.max(1) },
             other => return Err(format!("--lane must be wall or alloc, not {other:?}")),
         };

@@ -55,11 +55,13 @@ pub struct AllocConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InstrSettings {
     pub extra_iters: u64,
+    pub cache_sim: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InstrConfig {
     pub extra_iters: u64,
+    pub cache_sim: bool,
     pub quick: InstrSettings,
 }
 
@@ -173,11 +175,11 @@ impl Config {
         }
     }
 
-    /// Extra iterations of the long callgrind run over the short one.
-    pub fn instr_extra_iters(&self, mode: RunMode) -> u64 {
+    /// The instr lane's settings: extra iterations of the long callgrind run, cache simulation.
+    pub fn instr(&self, mode: RunMode) -> InstrSettings {
         match mode {
-            RunMode::Full => self.instr.extra_iters,
-            RunMode::Quick => self.instr.quick.extra_iters,
+            RunMode::Full => InstrSettings { extra_iters: self.instr.extra_iters, cache_sim: self.instr.cache_sim },
+            RunMode::Quick => self.instr.quick.clone(),
         }
     }
 }

@@ -213,16 +213,19 @@ pub const RUNNER_ENV: &str = "BENCHGATE_GUNGRAUN_RUNNER";
 /// Measures `id` of `bench_exe` with `iters = [N1, N2]` and default options, as the results format
 /// records it. Runs in the `--benchgate-instr` child (see the module docs).
 /// `batched`: the benchmark has per-iteration setup, measured in two more runs and subtracted.
+/// `cache_sim`: callgrind's cache simulation, for estimated cycles.
 pub fn measure(
     bench_exe: &Path,
     id: &str,
     iters: [u64; 2],
     batched: bool,
+    cache_sim: bool,
     home: &Path,
 ) -> Result<crate::model::InstrCounts, InstrError> {
     let options = MeasureOptions {
         runner: std::env::var_os(RUNNER_ENV).map(PathBuf::from),
         setup_only_runs: batched,
+        cache_sim,
         ..MeasureOptions::default()
     };
     let runs = measure_with(bench_exe, id, (iters[0], iters[1]), home, &options)?;
@@ -506,6 +509,12 @@ pub fn valgrind_available() -> bool {
 /// progress goes to stderr). Put the returned executable's directory first on the `PATH` of the
 /// process that calls [`measure`] (see [`prepare_child_command`]).
 pub fn ensure_runner(tools_dir: &Path) -> Result<PathBuf, InstrError> {
+    // Concurrent benchgate processes (parallel CI jobs, tests) must not install at the same time:
+    // the first installs while the others wait, then find its runner.
+    let lock_err = |source| InstrError::Home { path: tools_dir.to_owned(), source };
+    std::fs::create_dir_all(tools_dir).map_err(lock_err)?;
+    let lock = std::fs::File::create(tools_dir.join(".install.lock")).map_err(lock_err)?;
+    lock.lock().map_err(lock_err)?;
     let local = tools_dir.join("bin").join(RUNNER_EXE);
     let candidates = std::iter::once(local.clone()).chain(find_on_path(RUNNER_EXE));
     for candidate in candidates {

@@ -10,7 +10,9 @@
 //! 1. warm-up: run the routine with 1, 2, 4, ... iterations until the warm-up time has passed, and
 //!    estimate the time per iteration from it;
 //! 2. linear sampling: sample `i` (1-based) runs `i * d` iterations, `d` chosen so the `n` samples
-//!    together take about the measurement time.
+//!    together take about the measurement time; or, when even `d = 1` would take more than twice the
+//!    measurement time (slow routines), flat sampling: every sample runs the same number of iterations.
+//!    This is criterion's `SamplingMode::Auto`.
 //!
 //! Estimates (median, mean, slope) are computed by `stats` from the samples returned here.
 
@@ -72,11 +74,10 @@ impl Probe for Stopwatch {
 pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration) -> WallSamples {
     let (warmup_iters, warmup_ns) = warm_up(plan.warm_up, run);
     let per_iter_ns = (warmup_ns as f64 / warmup_iters.max(1) as f64).max(1e-3);
-    let d = linear_step(plan.measurement, plan.samples, per_iter_ns);
+    let schedule = schedule(plan.measurement, plan.samples, per_iter_ns);
     let mut iters = Vec::with_capacity(plan.samples as usize);
     let mut ns = Vec::with_capacity(plan.samples as usize);
-    for i in 1..=plan.samples {
-        let n = i * d;
+    for n in schedule {
         let t = run(n);
         iters.push(n);
         ns.push(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
@@ -101,6 +102,20 @@ fn warm_up(duration: Duration, run: &mut dyn FnMut(u64) -> Duration) -> (u64, u6
     }
 }
 
+/// Iterations per sample: linear (`d, 2d, ..., n*d`) unless that would take more than twice the
+/// measurement time at `d = 1`, then flat (criterion's `SamplingMode::Auto`, `src/lib.rs`).
+pub fn schedule(measurement: Duration, samples: u64, per_iter_ns: f64) -> Vec<u64> {
+    let linear_runs = (samples * (samples + 1) / 2) as f64;
+    let budget_ns = measurement.as_nanos() as f64;
+    if per_iter_ns * linear_runs > 2.0 * budget_ns {
+        let per_sample = (budget_ns / per_iter_ns / samples as f64).ceil().max(1.0) as u64;
+        vec![per_sample; samples as usize]
+    } else {
+        let d = linear_step(measurement, samples, per_iter_ns);
+        (1..=samples).map(|i| i * d).collect()
+    }
+}
+
 /// criterion's linear step: the `d` such that samples of `d, 2d, ..., n*d` iterations take about
 /// `measurement` in total at `per_iter_ns` per iteration (at least 1).
 pub fn linear_step(measurement: Duration, samples: u64, per_iter_ns: f64) -> u64 {
@@ -119,6 +134,16 @@ mod tests {
         assert_eq!(linear_step(Duration::from_secs(5), 100, 1000.0), 991);
         // A routine slower than the whole budget still gets one iteration per step.
         assert_eq!(linear_step(Duration::from_millis(1), 10, 1e9), 1);
+    }
+
+    #[test]
+    fn slow_routines_are_sampled_flat() {
+        // 29 ms per iteration, 20 samples in 300 ms: linear would need 210 iterations (6 s).
+        assert_eq!(schedule(Duration::from_millis(300), 20, 29e6), vec![1; 20]);
+        // 1 ms per iteration, 10 samples in 100 ms: linear needs 55 ms, within budget.
+        assert_eq!(schedule(Duration::from_millis(100), 10, 1e6), (1..=10).map(|i| i * 2).collect::<Vec<_>>());
+        // 2 ms: linear at d = 1 takes 110 ms > 2 x 50 ms, so flat with ceil(50 / 2 / 10) = 3.
+        assert_eq!(schedule(Duration::from_millis(50), 10, 2e6), vec![3; 10]);
     }
 
     #[test]

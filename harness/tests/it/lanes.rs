@@ -178,3 +178,38 @@ fn instr_lane_without_valgrind_is_skipped_not_failed() {
     assert!(r.benchmarks[0].skipped.contains_key(&benchgate::model::Lane::Instr));
     assert_eq!(r.benchmarks[0].metrics.allocs_per_op, Some(0.0));
 }
+
+/// SIGINT stops the run promptly (killing the benchmark in progress, here one that never ends) and
+/// leaves a valid, partial results file with what finished; the exit code is 130.
+#[test]
+fn interrupt_keeps_finished_benchmarks() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("results.json");
+    // special/count finishes, then special/hangs runs until it is interrupted.
+    let mut child = benchgate()
+        .args(["run", "--quick", "--lanes", "wall", "--suite", "special", "--out"])
+        .arg(&out_path)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let done = Results::load(&out_path).is_ok_and(|r| r.benchmarks.iter().any(|b| b.id == "special/count"));
+        if done {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "special/count never finished");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let interrupted_at = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(interrupted_at.elapsed().as_secs() < 10, "the run did not stop promptly");
+    assert_eq!(status.code(), Some(130));
+    let r = Results::load(&out_path).unwrap();
+    assert!(r.meta.partial);
+    assert_eq!(r.benchmarks.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["special/count"]);
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `benchgate` binary on the fixture workspace (harness/tests/fixture), whose
 //! benchmarks have known allocation counts, a panic and a hang.
 
+mod adopter;
 mod cli;
 mod lanes;
 
