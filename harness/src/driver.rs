@@ -171,7 +171,9 @@ impl Workspace {
         for (_, t) in &self.bench_targets {
             cmd.args(["--bench", t]);
         }
-        cmd.current_dir(&self.root).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // Same working directory as `cargo metadata`, so a relative CARGO_TARGET_DIR means the same
+        // place to both (the manifest path, if any, is absolute).
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let out = cmd.output().map_err(DriverError::CargoSpawn)?;
         if !out.status.success() {
             return Err(DriverError::Build(out.status.to_string()));
