@@ -62,12 +62,29 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// Compare two results files and apply the gate: exit 1 on a regression.
+    Compare {
+        base: PathBuf,
+        head: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the rendering here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a results file as a table (validating it).
     Show { file: PathBuf },
     /// Print the JSON Schema of the results format.
     Schema,
     /// Print the built-in default configuration.
     Config,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(clap::Args, Clone)]
@@ -126,6 +143,42 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Config => {
             print!("{}", Config::builtin_text());
             Ok(exit_code::OK)
+        }
+        Command::Compare { base, head, format, out } => {
+            let loaded = match cli.config.as_deref() {
+                Some(p) => Config::load(p, true)?,
+                None => Config::load(Path::new("benchgate.toml"), false)?,
+            };
+            for w in &loaded.warnings {
+                eprintln!("benchgate: warning: {w}");
+            }
+            let (base, head) = (Results::load(&base)?, Results::load(&head)?);
+            let g = &loaded.config.gate;
+            let thresholds = crate::compare::Thresholds {
+                alloc_allocs: g.alloc_allocs,
+                alloc_bytes: g.alloc_bytes,
+                instr_ratio: g.instr_ratio,
+                wall_ratio: g.wall_ratio,
+                fdr: g.fdr,
+            };
+            let verdicts = crate::compare::compare(&base, &head, &thresholds);
+            let text = match format {
+                Format::Table => report::verdicts::table(&verdicts) + "\n",
+                Format::Markdown => report::verdicts::markdown(&verdicts),
+                Format::Json => serde_json::to_string_pretty(&verdicts)? + "\n",
+            };
+            match out {
+                Some(path) => crate::fsutil::write_atomic(&path, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(if verdicts.regressed() {
+                exit_code::REGRESSION
+            } else if verdicts.failed() {
+                exit_code::BENCH_FAILED
+            } else {
+                exit_code::OK
+            })
         }
         Command::Show { file } => {
             let results = Results::load(&file)?;

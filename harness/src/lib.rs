@@ -19,6 +19,7 @@
 //! ```
 
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod criterion;
 pub mod define;

@@ -18,6 +18,16 @@ pub struct Config {
     pub wall: WallConfig,
     pub alloc: AllocConfig,
     pub instr: InstrConfig,
+    pub gate: GateConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GateConfig {
+    pub alloc_allocs: f64,
+    pub alloc_bytes: f64,
+    pub instr_ratio: f64,
+    pub wall_ratio: f64,
+    pub fdr: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -149,6 +159,20 @@ impl Config {
             if v == 0 {
                 return Err(invalid(key, "must be greater than 0"));
             }
+        }
+        let g = &self.gate;
+        for (key, v) in [
+            ("gate.alloc_allocs", g.alloc_allocs),
+            ("gate.alloc_bytes", g.alloc_bytes),
+            ("gate.instr_ratio", g.instr_ratio),
+            ("gate.wall_ratio", g.wall_ratio),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(invalid(key, "must be a finite number, 0 or more"));
+            }
+        }
+        if !(g.fdr > 0.0 && g.fdr < 1.0) {
+            return Err(invalid("gate.fdr", "must be between 0 and 1"));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Rendering results for people. Reporters format what they are given; they never measure or decide.
 
 pub mod table;
+pub mod verdicts;
 
 use crate::model::ThroughputRate;
 

@@ -65,3 +65,37 @@ fn schema_in_docs_is_current() {
         "docs/results.schema.json is stale: regenerate it with `cargo xtask schema`"
     );
 }
+
+/// `compare` exits 0 when nothing regressed, 1 on a regression (here one extra allocation per op in
+/// one benchmark), 2 on bad input; the JSON carries the documented fields.
+#[test]
+fn compare_exit_codes_and_json_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    std::fs::write(&base, valid_results()).unwrap();
+    let out = benchgate().args(["compare", "--format", "json"]).arg(&base).arg(&base).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "pass");
+    let first = &json["comparisons"][0];
+    for field in
+        ["id", "metric", "base", "head", "ratio", "ci95", "p_value", "p_adjusted", "threshold", "mde", "verdict"]
+    {
+        assert!(first.get(field).is_some(), "missing {field}");
+    }
+
+    let mut head: benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
+    let b = head.benchmarks.iter_mut().find(|b| b.id == "fixture/alloc3x100").unwrap();
+    b.metrics.allocs_per_op = Some(4.0);
+    let head_path = dir.path().join("head.json");
+    std::fs::write(&head_path, head.to_json()).unwrap();
+    let out = benchgate().args(["compare", "--format", "markdown"]).arg(&base).arg(&head_path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("**benchgate: FAIL: 1 regressed"), "{md}");
+    assert!(md.contains("fixture/alloc3x100 | allocs_per_op"), "{md}");
+
+    let out = benchgate().arg("compare").arg(&base).arg(dir.path().join("nope.json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope.json"));
+}

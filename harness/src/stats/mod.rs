@@ -3,6 +3,9 @@
 //!
 //! Invariants the callers uphold: sample slices are non-empty and hold finite values.
 
+pub mod fdr;
+pub mod rank;
+
 use crate::measure::wall::WallSamples;
 use crate::model::WallEstimate;
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Reference values for benchgate's rank statistics (harness/src/stats/{rank,fdr}.rs).
+
+What it is for: the Rust implementations of the two-sided Mann-Whitney U test and of the
+Benjamini-Hochberg adjustment must agree with scipy and statsmodels. This script computes fixed cases
+with those libraries and writes them, inputs and outputs at full precision (Python's float repr
+round-trips exactly), to harness/src/stats/reference_cases.json, which the unit tests in rank.rs and
+fdr.rs load with include_str!.
+
+Regenerate:  pip install scipy statsmodels numpy && python3 scripts/stats_reference.py
+Every input comes from a fixed numpy seed, so regenerating with the same library versions gives the
+same file; the versions used are recorded in the JSON.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import scipy
+import statsmodels
+from scipy.stats import mannwhitneyu
+from statsmodels.stats.multitest import multipletests
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "harness/src/stats/reference_cases.json"
+
+
+def floats(a):
+    return [float(v) for v in a]
+
+
+def mwu_case(name, x, y):
+    x, y = floats(x), floats(y)
+    # scipy's defaults: alternative='two-sided', use_continuity=True, method='auto'.
+    res = mannwhitneyu(x, y, alternative="two-sided")
+    ties = len(set(x + y)) < len(x) + len(y)
+    exact = (len(x) <= 8 or len(y) <= 8) and not ties
+    return {
+        "name": name,
+        "x": x,
+        "y": y,
+        "u": float(res.statistic),
+        "p": float(res.pvalue),
+        "path": "exact" if exact else "asymptotic",
+    }
+
+
+def mwu_cases():
+    rng = np.random.default_rng(20240601)
+    c = []
+    # Exact path: no ties and min(n1, n2) <= 8.
+    c.append(mwu_case("exact_5_7", rng.normal(100, 5, 5), rng.normal(103, 5, 7)))
+    c.append(mwu_case("exact_3_20", rng.normal(0, 1, 3), rng.normal(0.5, 1, 20)))
+    c.append(mwu_case("exact_8_8_separated", np.arange(1, 9) + 0.5, np.arange(20, 28) + 0.25))
+    c.append(mwu_case("exact_4_4_separated_reversed", [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 3.0, 4.0]))
+    c.append(mwu_case("exact_1_5", [3.3], rng.normal(0, 1, 5)))
+    c.append(mwu_case("exact_1_1", [1.0], [2.0]))
+    c.append(mwu_case("exact_8_30", rng.normal(10, 2, 8), rng.normal(11, 2, 30)))
+    c.append(mwu_case("exact_5_1000", rng.normal(0.3, 1, 5), rng.normal(0, 1, 1000)))
+    c.append(mwu_case("exact_6_6_interleaved", [1.0, 3.0, 5.0, 7.0, 9.0, 11.0], [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]))
+    # Small samples with ties: asymptotic with tie correction.
+    c.append(mwu_case("small_ties_6_7", np.round(rng.normal(5, 2, 6)), np.round(rng.normal(6, 2, 7))))
+    c.append(mwu_case("small_ties_within_x_only", [1.0, 1.0, 2.0], [3.0, 4.0, 5.0, 6.0]))
+    # Just above the exact threshold, no ties.
+    c.append(mwu_case("asym_9_9_no_ties", rng.normal(0, 1, 9), rng.normal(0.8, 1, 9)))
+    # Large samples.
+    c.append(mwu_case("large_50_60_no_ties", rng.lognormal(4.6, 0.05, 50), rng.lognormal(4.62, 0.05, 60)))
+    c.append(mwu_case("large_200_150_no_ties", rng.normal(1000, 30, 200), rng.normal(1005, 30, 150)))
+    c.append(mwu_case("large_100_120_ties", np.round(rng.normal(50, 3, 100), 1), np.round(rng.normal(50.5, 3, 120), 1)))
+    c.append(mwu_case("heavy_ties_int_80_90", np.round(rng.normal(2, 1, 80)), np.round(rng.normal(2.3, 1, 90))))
+    c.append(mwu_case("heavy_ties_two_values", [0.0] * 40 + [1.0] * 20, [0.0] * 30 + [1.0] * 35))
+    # Identical samples: p must be 1.
+    same = np.round(rng.normal(10, 1, 30), 2)
+    c.append(mwu_case("identical_30", same, same))
+    c.append(mwu_case("all_equal_constant", [5.0, 5.0, 5.0], [5.0, 5.0]))
+    # Completely separated large samples: p far below 1e-6 (relative check).
+    c.append(mwu_case("separated_50_50", rng.uniform(0, 1, 50), rng.uniform(2, 3, 50)))
+    c.append(mwu_case("separated_200_200", rng.uniform(2, 3, 200), rng.uniform(0, 1, 200)))
+    c.append(mwu_case("mostly_separated_60_70_ties", np.round(rng.uniform(0, 10, 60)), np.round(rng.uniform(8, 18, 70))))
+    return c
+
+
+def bh_case(name, p):
+    p = floats(p)
+    return {"name": name, "p": p, "adjusted": floats(multipletests(p, method="fdr_bh")[1])}
+
+
+def bh_cases():
+    rng = np.random.default_rng(7)
+    return [
+        bh_case("sorted_distinct", [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216]),
+        bh_case("unsorted", [0.3, 0.01, 0.04, 0.0001, 0.9, 0.02, 0.5]),
+        bh_case("ties", [0.02, 0.02, 0.02, 0.5, 0.01, 0.01, 0.9]),
+        bh_case("with_ones", [1.0, 0.04, 1.0, 0.003, 0.7]),
+        bh_case("single", [0.03]),
+        bh_case("all_equal", [0.2, 0.2, 0.2, 0.2]),
+        bh_case("with_zero", [0.0, 0.5, 0.02, 0.0]),
+        bh_case("random_60", np.concatenate([rng.uniform(0, 1, 50), rng.uniform(0, 1e-4, 10)])[rng.permutation(60)]),
+        bh_case("tiny", [1e-300, 3e-12, 2e-9, 0.5]),
+    ]
+
+
+def main():
+    doc = {
+        "generated_by": "scripts/stats_reference.py",
+        "versions": {
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "numpy": np.__version__,
+        },
+        "mann_whitney": mwu_cases(),
+        "benjamini_hochberg": bh_cases(),
+    }
+    OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {OUT}: {len(doc['mann_whitney'])} Mann-Whitney cases, {len(doc['benjamini_hochberg'])} BH cases")
+
+
+if __name__ == "__main__":
+    main()
