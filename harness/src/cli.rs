@@ -153,15 +153,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 eprintln!("benchgate: warning: {w}");
             }
             let (base, head) = (Results::load(&base)?, Results::load(&head)?);
-            let g = &loaded.config.gate;
-            let thresholds = crate::compare::Thresholds {
-                alloc_allocs: g.alloc_allocs,
-                alloc_bytes: g.alloc_bytes,
-                instr_ratio: g.instr_ratio,
-                wall_ratio: g.wall_ratio,
-                fdr: g.fdr,
-            };
-            let verdicts = crate::compare::compare(&base, &head, &thresholds);
+            let verdicts = crate::compare::compare(&base, &head, &loaded.config.gate);
             let text = match format {
                 Format::Table => report::verdicts::table(&verdicts) + "\n",
                 Format::Markdown => report::verdicts::markdown(&verdicts),

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{BenchResult, Results};
 use crate::stats;
 
-/// Thresholds of the gate.
-#[derive(Debug, Clone, PartialEq)]
+/// Thresholds of the gate: the `[gate]` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Thresholds {
     /// Extra allocations per op tolerated before a regression.
     pub alloc_allocs: f64,
@@ -31,12 +31,6 @@ pub struct Thresholds {
     pub wall_ratio: f64,
     /// False discovery rate across the wall comparisons.
     pub fdr: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds { alloc_allocs: 0.0, alloc_bytes: 0.0, instr_ratio: 0.005, wall_ratio: 0.03, fdr: 0.05 }
-    }
 }
 
 /// The verdict of one metric of one benchmark.
@@ -378,7 +372,7 @@ mod tests {
         let mut rng = SplitMix64::new(1);
         for _ in 0..2 {
             let r = suite(&mut rng, 1.0, None);
-            let v = compare(&r, &r, &Thresholds::default());
+            let v = compare(&r, &r, &crate::config::Config::builtin().gate);
             assert!(!v.regressed() && v.verdict == "pass");
         }
     }
@@ -388,7 +382,7 @@ mod tests {
         let mut rng = SplitMix64::new(2);
         for _ in 0..3 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
-            let v = compare(&a, &b, &Thresholds::default());
+            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
             let bad: Vec<_> = v.comparisons.iter().filter(|c| c.verdict == Verdict::Regressed).collect();
             assert!(bad.is_empty(), "{bad:#?}");
         }
@@ -399,7 +393,7 @@ mod tests {
         let mut rng = SplitMix64::new(3);
         for _ in 0..2 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.5, None));
-            let v = compare(&a, &b, &Thresholds::default());
+            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
             let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
             assert_eq!(wall.len(), 50);
             assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
@@ -412,7 +406,7 @@ mod tests {
         let mut rng = SplitMix64::new(4);
         for i in [0, 17, 49] {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, Some(i)));
-            let v = compare(&a, &b, &Thresholds::default());
+            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
             let hits: Vec<_> = v
                 .comparisons
                 .iter()
@@ -429,7 +423,7 @@ mod tests {
         let mut rng = SplitMix64::new(5);
         let a = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 0.0)]);
         let b = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&a, &b, &Thresholds::default());
+        let v = compare(&a, &b, &crate::config::Config::builtin().gate);
         let c = v.comparisons.iter().find(|c| c.metric == "allocs_per_op").unwrap();
         assert_eq!(c.verdict, Verdict::Regressed);
         assert_eq!(c.note.as_deref(), Some("was allocation-free, now allocates"));
@@ -445,7 +439,7 @@ mod tests {
             crate::model::Failure { kind: crate::model::FailureKind::Panic, message: "boom".into() },
         );
         let head = results(vec![failed, bench("s/new", 1.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&base, &head, &Thresholds::default());
+        let v = compare(&base, &head, &crate::config::Config::builtin().gate);
         let verdict = |id: &str| v.comparisons.iter().find(|c| c.id == id).unwrap().verdict;
         assert_eq!(verdict("s/gone"), Verdict::Missing);
         assert_eq!(verdict("s/new"), Verdict::New);
@@ -459,7 +453,7 @@ mod tests {
         let a = suite(&mut rng, 1.0, None);
         let mut b = suite(&mut rng, 2.0, None);
         b.meta.machine.fingerprint = "other".into();
-        let v = compare(&a, &b, &Thresholds::default());
+        let v = compare(&a, &b, &crate::config::Config::builtin().gate);
         assert!(v.comparisons.iter().filter(|c| c.metric == "ns_per_op").all(|c| c.verdict == Verdict::Inconclusive));
         assert_eq!(v.warnings.len(), 1);
     }

@@ -18,16 +18,8 @@ pub struct Config {
     pub wall: WallConfig,
     pub alloc: AllocConfig,
     pub instr: InstrConfig,
-    pub gate: GateConfig,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct GateConfig {
-    pub alloc_allocs: f64,
-    pub alloc_bytes: f64,
-    pub instr_ratio: f64,
-    pub wall_ratio: f64,
-    pub fdr: f64,
+    /// The gate's thresholds, as `compare` takes them.
+    pub gate: crate::compare::Thresholds,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -30,22 +30,15 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::super::SplitMix64;
+    use super::super::reference::{cases, close, floats};
     use super::*;
-
-    fn close(ours: f64, theirs: f64) -> bool {
-        let d = (ours - theirs).abs();
-        d <= 1e-9 && (theirs.abs() >= 1e-6 || d <= 1e-9 * theirs.abs())
-    }
 
     #[test]
     fn matches_statsmodels_reference_cases() {
-        let doc: serde_json::Value = serde_json::from_str(include_str!("reference_cases.json")).unwrap();
-        let cases = doc["benjamini_hochberg"].as_array().unwrap();
+        let cases = cases("benjamini_hochberg");
         assert!(cases.len() >= 6);
-        let floats =
-            |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
         let mut max_dev = 0.0f64;
-        for case in cases {
+        for case in &cases {
             let name = case["name"].as_str().unwrap();
             let p = floats(&case["p"]);
             let want = floats(&case["adjusted"]);

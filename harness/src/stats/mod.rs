@@ -116,6 +116,26 @@ impl SplitMix64 {
     }
 }
 
+/// Reference cases computed by scipy and statsmodels (`scripts/stats_reference.py`) and the tolerance
+/// the tests hold them to.
+#[cfg(test)]
+pub(crate) mod reference {
+    pub(crate) fn cases(family: &str) -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("reference_cases.json")).unwrap();
+        doc[family].as_array().unwrap().clone()
+    }
+
+    pub(crate) fn floats(v: &serde_json::Value) -> Vec<f64> {
+        v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    }
+
+    /// |ours - reference| <= 1e-9, and relatively 1e-9 when the reference is below 1e-6.
+    pub(crate) fn close(ours: f64, theirs: f64) -> bool {
+        let d = (ours - theirs).abs();
+        d <= 1e-9 && (theirs.abs() >= 1e-6 || d <= 1e-9 * theirs.abs())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -328,25 +328,15 @@ pub fn min_detectable_ratio(base: &[f64], head_n: usize, alpha: f64, power: f64)
 
 #[cfg(test)]
 mod tests {
+    use super::super::reference::{cases, close, floats};
     use super::*;
-
-    fn floats(v: &serde_json::Value) -> Vec<f64> {
-        v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-    }
-
-    /// |ours - scipy| <= 1e-9, and relatively 1e-9 when scipy's value is below 1e-6.
-    fn close(ours: f64, theirs: f64) -> bool {
-        let d = (ours - theirs).abs();
-        d <= 1e-9 && (theirs.abs() >= 1e-6 || d <= 1e-9 * theirs.abs())
-    }
 
     #[test]
     fn matches_scipy_reference_cases() {
-        let doc: serde_json::Value = serde_json::from_str(include_str!("reference_cases.json")).unwrap();
-        let cases = doc["mann_whitney"].as_array().unwrap();
+        let cases = cases("mann_whitney");
         assert!(cases.len() >= 12);
         let mut report = Vec::new();
-        for case in cases {
+        for case in &cases {
             let name = case["name"].as_str().unwrap();
             let (x, y) = (floats(&case["x"]), floats(&case["y"]));
             let (u, p) = (case["u"].as_f64().unwrap(), case["p"].as_f64().unwrap());
