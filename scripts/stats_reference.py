@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Reference values for benchgate's rank statistics (harness/src/stats/{rank,fdr}.rs).
+"""Reference values for benchgate's statistics (harness/src/stats/{rank,fdr,noise}.rs).
 
-What it is for: the Rust implementations of the two-sided Mann-Whitney U test and of the
-Benjamini-Hochberg adjustment must agree with scipy and statsmodels. This script computes fixed cases
+What it is for: the Rust implementations of the two-sided Mann-Whitney U test, of the
+Benjamini-Hochberg adjustment, of Student's t quantile and of the calibration noise floor must agree with
+scipy and statsmodels. This script computes fixed cases
 with those libraries and writes them, inputs and outputs at full precision (Python's float repr
 round-trips exactly), to harness/src/stats/reference_cases.json, which the unit tests in rank.rs and
 fdr.rs load with include_str!.
@@ -18,7 +19,7 @@ import pathlib
 import numpy as np
 import scipy
 import statsmodels
-from scipy.stats import mannwhitneyu
+from scipy.stats import mannwhitneyu, t as student_t
 from statsmodels.stats.multitest import multipletests
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "harness/src/stats/reference_cases.json"
@@ -99,6 +100,41 @@ def bh_cases():
     ]
 
 
+def t_cases():
+    return [
+        {"p": p, "df": df, "q": float(student_t.ppf(p, df))}
+        for p, df in [(0.999, 1), (0.999, 2), (0.999, 4), (0.999, 9), (0.99, 4), (0.975, 29), (0.5, 3), (0.9999, 19)]
+    ]
+
+
+def floor_case(name, values, alpha, relative):
+    """The noise floor as harness/src/stats/noise.rs defines it, computed independently with numpy/scipy:
+    max(largest pairwise difference, t.ppf(1 - alpha, K - 1) * sqrt(2) * sd(ddof=1)), on logs if relative,
+    reported as exp(.) - 1 if relative."""
+    v = np.asarray(floats(values))
+    x = np.log(v) if relative else v
+    spread = float(x.max() - x.min())
+    sd = float(np.std(x, ddof=1))
+    bound = float(student_t.ppf(1 - alpha, len(x) - 1) * np.sqrt(2) * sd)
+    floor = max(spread, bound)
+    if relative:
+        floor, spread = float(np.expm1(floor)), float(np.expm1(spread))
+    return {"name": name, "values": floats(v), "alpha": alpha, "relative": relative,
+            "floor": floor, "spread": spread, "sd": sd}
+
+
+def floor_cases():
+    rng = np.random.default_rng(11)
+    return [
+        floor_case("wall_5_runs", rng.lognormal(np.log(1200), 0.02, 5), 0.001, True),
+        floor_case("wall_3_runs", rng.lognormal(np.log(35.5), 0.05, 3), 0.001, True),
+        floor_case("wall_10_runs_alpha_01", rng.lognormal(np.log(9e6), 0.01, 10), 0.01, True),
+        floor_case("instr_hash_seed", [1_000_000.0, 1_001_900.0, 998_300.0, 1_000_400.0], 0.001, True),
+        floor_case("allocs_two_values", [3.0, 3.0, 4.0, 3.0, 3.0], 0.001, False),
+        floor_case("two_runs", [100.0, 104.0], 0.001, True),
+    ]
+
+
 def main():
     doc = {
         "generated_by": "scripts/stats_reference.py",
@@ -109,9 +145,12 @@ def main():
         },
         "mann_whitney": mwu_cases(),
         "benjamini_hochberg": bh_cases(),
+        "t_quantile": t_cases(),
+        "noise_floor": floor_cases(),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wrote {OUT}: {len(doc['mann_whitney'])} Mann-Whitney cases, {len(doc['benjamini_hochberg'])} BH cases")
+    print(f"wrote {OUT}: {len(doc['mann_whitney'])} Mann-Whitney cases, {len(doc['benjamini_hochberg'])} BH cases, "
+          f"{len(doc['t_quantile'])} t quantiles, {len(doc['noise_floor'])} noise floors")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::driver::{self, Event, RunOptions, Workspace};
+use crate::gate::Policy;
 use crate::model::{Lane, Meta, Results, RunMode};
 use crate::report;
 
@@ -66,18 +67,91 @@ enum Command {
     Compare {
         base: PathBuf,
         head: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// Write the rendering here (atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        noise: NoiseArgs,
     },
+    /// Compare a results file with the committed baseline of this runner class: exit 1 on a regression.
+    /// Wall times are judged only where the machine fingerprint matches.
+    Check {
+        results: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        noise: NoiseArgs,
+    },
+    /// Committed baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Measure this build against itself several times and store each benchmark's noise floor with the
+    /// runner class's baseline (`noise.json`), for compare and check to use.
+    Calibrate(CalibrateArgs),
     /// Print a results file as a table (validating it).
     Show { file: PathBuf },
     /// Print the JSON Schema of the results format.
     Schema,
     /// Print the built-in default configuration.
     Config,
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// Write `<baseline dir>/<runner-class>/<suite>.json` for each suite in RESULTS. Refuses to replace an
+    /// existing baseline without --update, and prints what changed.
+    Save {
+        results: PathBuf,
+        /// Replace existing baselines of these suites.
+        #[arg(long)]
+        update: bool,
+        #[arg(long)]
+        runner_class: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the rendering here (atomically) instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct NoiseArgs {
+    /// Noise floors to use (default: the runner class's `noise.json`, if present).
+    #[arg(long, conflicts_with = "no_noise")]
+    noise: Option<PathBuf>,
+    /// Use no calibrated noise floors.
+    #[arg(long)]
+    no_noise: bool,
+    /// Runner class (default: `[baseline] runner_class`, else BENCHGATE_RUNNER_CLASS, else `<os>-<arch>`).
+    #[arg(long)]
+    runner_class: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Separate runs of the build (default: `[calibrate] runs`).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Lanes to run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "wall,alloc,instr")]
+    lanes: Vec<String>,
+    /// Calibrate quick-mode runs.
+    #[arg(long)]
+    quick: bool,
+    /// Compute the floors from these results files (separate runs of one build) instead of running.
+    #[arg(long, num_args = 2.., conflicts_with_all = ["runs", "quick"])]
+    from: Vec<PathBuf>,
+    /// Replace existing noise floors.
+    #[arg(long)]
+    update: bool,
+    #[arg(long)]
+    runner_class: Option<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -144,34 +218,46 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", Config::builtin_text());
             Ok(exit_code::OK)
         }
-        Command::Compare { base, head, format, out } => {
-            let loaded = match cli.config.as_deref() {
-                Some(p) => Config::load(p, true)?,
-                None => Config::load(Path::new("benchgate.toml"), false)?,
-            };
-            for w in &loaded.warnings {
-                eprintln!("benchgate: warning: {w}");
-            }
+        Command::Compare { base, head, output, noise } => {
+            let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
             let (base, head) = (Results::load(&base)?, Results::load(&head)?);
-            let verdicts = crate::compare::compare(&base, &head, &loaded.config.gate);
-            let text = match format {
-                Format::Table => report::verdicts::table(&verdicts) + "\n",
-                Format::Markdown => report::verdicts::markdown(&verdicts),
-                Format::Json => serde_json::to_string_pretty(&verdicts)? + "\n",
-            };
-            match out {
-                Some(path) => crate::fsutil::write_atomic(&path, text.as_bytes())
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => print!("{text}"),
-            }
-            Ok(if verdicts.regressed() {
-                exit_code::REGRESSION
-            } else if verdicts.failed() {
-                exit_code::BENCH_FAILED
-            } else {
-                exit_code::OK
-            })
+            let class = project.class(noise.runner_class.as_deref())?;
+            let floors = project.noise(&noise, &class)?;
+            let verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
+            emit(&verdicts, &output)
         }
+        Command::Check { results, output, noise } => {
+            let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
+            let head = Results::load(&results)?;
+            let class = project.class(noise.runner_class.as_deref())?;
+            let dir = project.class_dir(&class);
+            let suites = head.benchmarks.iter().map(|b| b.suite.clone()).collect();
+            let (base, warnings) = dir.load(&suites)?;
+            eprintln!("benchgate: checking against the baseline of runner class {class} ({})", dir.dir.display());
+            let floors = project.noise(&noise, &class)?;
+            let mut verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
+            verdicts.warnings.splice(0..0, warnings);
+            emit(&verdicts, &output)
+        }
+        Command::Baseline(BaselineCommand::Save { results, update, runner_class }) => {
+            let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
+            let class = project.class(runner_class.as_deref())?;
+            let new = Results::load(&results)?;
+            let saved = project.class_dir(&class).save(&new, &results, update)?;
+            let floors = project.class_dir(&class).noise()?;
+            for s in &saved {
+                match &s.previous {
+                    None => println!("created {} ({} benchmarks)", s.path.display(), s.new.benchmarks.len()),
+                    Some(old) => {
+                        println!("updated {}; changes against the previous baseline:", s.path.display());
+                        let v = crate::compare::compare(old, &s.new, &project.policy(floors.as_ref()));
+                        println!("{}", report::verdicts::changes(&v));
+                    }
+                }
+            }
+            Ok(exit_code::OK)
+        }
+        Command::Calibrate(args) => calibrate(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
         Command::Show { file } => {
             let results = Results::load(&file)?;
             println!("{}", report::table::render(&results));
@@ -213,6 +299,101 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Renders verdicts and maps them to the exit code.
+fn emit(verdicts: &crate::compare::Verdicts, output: &OutputArgs) -> anyhow::Result<i32> {
+    let text = match output.format {
+        Format::Table => report::verdicts::table(verdicts) + "\n",
+        Format::Markdown => report::verdicts::markdown(verdicts),
+        Format::Json => serde_json::to_string_pretty(verdicts)? + "\n",
+    };
+    match &output.out {
+        Some(path) => crate::fsutil::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    if output.out.is_some() || !matches!(output.format, Format::Table) {
+        eprintln!("benchgate: {}", report::verdicts::summary_line(verdicts));
+    }
+    Ok(if verdicts.regressed() {
+        exit_code::REGRESSION
+    } else if verdicts.failed() {
+        exit_code::BENCH_FAILED
+    } else {
+        exit_code::OK
+    })
+}
+
+/// Where the files-only commands (compare, check, baseline) find the configuration and the baselines:
+/// the workspace root that `cargo locate-project` reports, or the current directory outside a Cargo
+/// project.
+struct Project {
+    root: PathBuf,
+    config: Config,
+}
+
+impl Project {
+    fn find(manifest: Option<&Path>, config: Option<&Path>) -> anyhow::Result<Project> {
+        let mut cmd = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.args(["locate-project", "--workspace", "--message-format", "plain"]);
+        if let Some(m) = manifest {
+            cmd.arg("--manifest-path").arg(m);
+        }
+        let located = cmd.output().ok().filter(|o| o.status.success());
+        let root = match located {
+            Some(o) => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                .parent()
+                .map(Path::to_owned)
+                .unwrap_or_default(),
+            None if manifest.is_some() => bail!("cannot locate the workspace of {}", manifest.unwrap().display()),
+            None => std::env::current_dir()?,
+        };
+        let loaded = match config {
+            Some(p) => Config::load(p, true)?,
+            None => Config::load(&root.join("benchgate.toml"), false)?,
+        };
+        for w in &loaded.warnings {
+            eprintln!("benchgate: warning: {w}");
+        }
+        Ok(Project { root, config: loaded.config })
+    }
+
+    fn class(&self, flag: Option<&str>) -> anyhow::Result<String> {
+        crate::baseline::runner_class(flag, &self.config.baseline.runner_class).map_err(anyhow::Error::msg)
+    }
+
+    fn class_dir(&self, class: &str) -> crate::baseline::ClassDir {
+        crate::baseline::ClassDir::new(&self.root.join(&self.config.baseline.dir), class)
+    }
+
+    /// The noise floors the options ask for: a file, none, or the class's if calibrated.
+    fn noise(&self, args: &NoiseArgs, class: &str) -> anyhow::Result<Option<crate::model::NoiseFloors>> {
+        let floors = match (&args.noise, args.no_noise) {
+            (_, true) => None,
+            (Some(path), false) => Some(crate::model::NoiseFloors::load(path)?),
+            (None, false) => self.class_dir(class).noise()?,
+        };
+        if let Some(f) = &floors {
+            eprintln!(
+                "benchgate: using noise floors of runner class {} ({} runs, {} benchmarks, calibrated {})",
+                f.runner_class,
+                f.runs,
+                f.benchmarks.len(),
+                f.created_at
+            );
+        }
+        Ok(floors)
+    }
+
+    fn policy<'a>(&'a self, noise: Option<&'a crate::model::NoiseFloors>) -> Policy<'a> {
+        Policy {
+            gate: &self.config.gate,
+            accept: &self.config.accept,
+            noise,
+            today: crate::meta::now_rfc3339()[..10].to_owned(),
+        }
+    }
+}
+
 fn load_config(explicit: Option<&Path>, ws: &Workspace) -> anyhow::Result<Config> {
     let loaded = match explicit {
         Some(p) => Config::load(p, true)?,
@@ -243,44 +424,26 @@ fn select<'a>(
         .collect())
 }
 
-fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow::Result<i32> {
-    let lanes = args
-        .lanes
+fn parse_lanes(names: &[String]) -> anyhow::Result<Vec<Lane>> {
+    names
         .iter()
         .map(|l| Lane::parse(l.trim()).with_context(|| format!("unknown lane `{l}` (lanes: wall, alloc, instr)")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow::Result<i32> {
+    let lanes = parse_lanes(&args.lanes)?;
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
-    let started_at = crate::meta::now_rfc3339();
-    let out = args.out.unwrap_or_else(|| {
-        let stamp: String = started_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        ws.root.join(&config.run.reports_dir).join(format!("run-{stamp}")).join("results.json")
-    });
+    let out = args.out.unwrap_or_else(|| default_run_dir(&ws, &config, "run").join("results.json"));
     if out.is_dir() {
         bail!("{}: is a directory; --out takes a file path", out.display());
     }
     let index = ws.build()?;
     let selected = select(&index, &args.selection)?;
-    if selected.is_empty() {
-        bail!("no benchmark matches the selection");
-    }
-    let meta = Meta {
-        benchgate_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at,
-        finished_at: None,
-        partial: true,
-        mode,
-        lanes: lanes.clone(),
-        git: crate::meta::git_info(&ws.root),
-        toolchain: crate::meta::toolchain(&ws.root),
-        machine: crate::meta::machine(),
-    };
-    let opts = RunOptions { lanes, mode, out: out.clone() };
     driver::handle_interrupts();
-    eprintln!("benchgate: results go to {}", out.display());
-    let mut progress = Progress::default();
-    let results = driver::run(&ws, &selected, &config, &opts, meta, &mut |e| progress.print(e))?;
+    let results = measure(&ws, &selected, &config, &lanes, mode, &out)?;
     println!("{}", report::table::render(&results));
     eprintln!("benchgate: wrote {}", out.display());
     let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
@@ -290,6 +453,78 @@ fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow:
         eprintln!("benchgate: {} benchmark(s) failed: {}", failed.len(), failed.join(", "));
         Ok(exit_code::BENCH_FAILED)
     }
+}
+
+/// `<reports_dir>/<kind>-<time>` of the workspace.
+fn default_run_dir(ws: &Workspace, config: &Config, kind: &str) -> PathBuf {
+    let stamp: String = crate::meta::now_rfc3339().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    ws.root.join(&config.run.reports_dir).join(format!("{kind}-{stamp}"))
+}
+
+/// One run of the selected benchmarks into `out`, with progress on stderr.
+fn measure(
+    ws: &Workspace,
+    selected: &[(&driver::BenchBinary, &crate::protocol::DeclInfo)],
+    config: &Config,
+    lanes: &[Lane],
+    mode: RunMode,
+    out: &Path,
+) -> anyhow::Result<Results> {
+    if selected.is_empty() {
+        bail!("no benchmark matches the selection");
+    }
+    let meta = Meta {
+        benchgate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: crate::meta::now_rfc3339(),
+        finished_at: None,
+        partial: true,
+        mode,
+        lanes: lanes.to_vec(),
+        git: crate::meta::git_info(&ws.root),
+        toolchain: crate::meta::toolchain(&ws.root),
+        machine: crate::meta::machine(),
+    };
+    let opts = RunOptions { lanes: lanes.to_vec(), mode, out: out.to_owned() };
+    eprintln!("benchgate: results go to {}", out.display());
+    let mut progress = Progress::default();
+    Ok(driver::run(ws, selected, config, &opts, meta, &mut |e| progress.print(e))?)
+}
+
+fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs) -> anyhow::Result<i32> {
+    let project = Project::find(manifest, config)?;
+    let class = project.class(args.runner_class.as_deref())?;
+    let dir = project.class_dir(&class);
+    if dir.noise_path().exists() && !args.update {
+        bail!("noise floors exist: {}; pass --update to replace them", dir.noise_path().display());
+    }
+    let alpha = project.config.calibrate.alpha;
+    let runs: Vec<Results> = if args.from.is_empty() {
+        let n = args.runs.unwrap_or(project.config.calibrate.runs);
+        if n < 2 {
+            bail!("--runs must be at least 2");
+        }
+        let lanes = parse_lanes(&args.lanes)?;
+        let ws = Workspace::discover(manifest)?;
+        let config = load_config(config, &ws)?;
+        let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
+        let index = ws.build()?;
+        let selected = select(&index, &args.selection)?;
+        let folder = default_run_dir(&ws, &config, "calibrate");
+        driver::handle_interrupts();
+        let mut runs = Vec::new();
+        for i in 1..=n {
+            eprintln!("benchgate: calibration run {i} of {n}");
+            runs.push(measure(&ws, &selected, &config, &lanes, mode, &folder.join(format!("run-{i}.json")))?);
+        }
+        runs
+    } else {
+        args.from.iter().map(|p| Results::load(p)).collect::<Result<_, _>>()?
+    };
+    let floors = crate::baseline::noise_from_runs(&runs, alpha, &class).map_err(anyhow::Error::msg)?;
+    println!("{}", report::noise::table(&floors));
+    let path = dir.save_noise(&floors, args.update)?;
+    eprintln!("benchgate: wrote {}", path.display());
+    Ok(exit_code::OK)
 }
 
 /// Progress on stderr: one line per benchmark with its figures. A lane skipped for the whole run is

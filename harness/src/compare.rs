@@ -9,42 +9,31 @@
 //!   threshold and what this benchmark can resolve (its minimum detectable effect). A change the test
 //!   could not have seen at the threshold is "inconclusive", never "unchanged".
 //!
+//! Which thresholds apply where, which regressions are accepted and what noise floors were calibrated is
+//! the [`Policy`]'s business (`gate`); a calibrated floor raises a benchmark's threshold, never lowers it.
 //! Reporters render [`Verdicts`]; they never decide.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gate::{Policy, Thresholds};
 use crate::model::{BenchResult, Results};
 use crate::stats;
-
-/// Thresholds of the gate: the `[gate]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Thresholds {
-    /// Extra allocations per op tolerated before a regression.
-    pub alloc_allocs: f64,
-    /// Extra bytes per op tolerated before a regression.
-    pub alloc_bytes: f64,
-    /// Relative change of instructions per op tolerated (0.005 = 0.5%).
-    pub instr_ratio: f64,
-    /// Relative change of the median ns/op that counts (0.03 = 3%), if significant.
-    pub wall_ratio: f64,
-    /// False discovery rate across the wall comparisons.
-    pub fdr: f64,
-}
 
 /// The verdict of one metric of one benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Declared in display order: what needs attention first.
 pub enum Verdict {
     Regressed,
     Failed,
     Improved,
-    Inconclusive,
-    Unchanged,
+    Accepted,
     New,
     Missing,
-    Accepted,
+    Inconclusive,
+    Unchanged,
 }
 
 /// One compared metric with its evidence.
@@ -60,8 +49,11 @@ pub struct Comparison {
     pub ci95: Option<[f64; 2]>,
     pub p_value: Option<f64>,
     pub p_adjusted: Option<f64>,
-    /// The threshold that applied: a ratio for wall and instr, an absolute excess for alloc.
+    /// The threshold that applied: a ratio - 1 for wall and instr, an absolute excess for alloc. It is
+    /// the configured threshold, or the calibrated noise floor where that is larger.
     pub threshold: f64,
+    /// The calibrated noise floor of this benchmark and metric, if any (same unit as `threshold`).
+    pub noise_floor: Option<f64>,
     /// The smallest ratio this benchmark could detect here (wall only).
     pub mde: Option<f64>,
     pub verdict: Verdict,
@@ -97,14 +89,49 @@ impl Verdicts {
     }
 }
 
-/// Compares `head` against `base`.
-pub fn compare(base: &Results, head: &Results, t: &Thresholds) -> Verdicts {
+/// Compares `head` against `base` under `policy`.
+pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts {
     let mut warnings = Vec::new();
     let same_machine = base.meta.machine.fingerprint == head.meta.machine.fingerprint;
     if !same_machine {
         warnings.push(format!(
             "base and head ran on different machines ({} vs {}): wall times are reported, never judged",
             base.meta.machine.fingerprint, head.meta.machine.fingerprint
+        ));
+    }
+    let same_toolchain = base.meta.toolchain.rustc_verbose == head.meta.toolchain.rustc_verbose
+        && base.meta.toolchain.target == head.meta.toolchain.target;
+    if !same_toolchain {
+        warnings.push(format!(
+            "base and head were built by different toolchains (rustc {} vs {}): instruction counts are reported, \
+             never judged",
+            base.meta.toolchain.rustc_release, head.meta.toolchain.rustc_release
+        ));
+    }
+    if base.meta.mode != head.meta.mode {
+        warnings.push(format!(
+            "base ran in {} mode and head in {} mode: their settings differ",
+            base.meta.mode, head.meta.mode
+        ));
+    }
+    if let Some(n) = policy.noise {
+        if n.machine.fingerprint != head.meta.machine.fingerprint {
+            warnings.push(format!(
+                "the noise floors (runner class {}) were calibrated on another machine ({} vs {})",
+                n.runner_class, n.machine.fingerprint, head.meta.machine.fingerprint
+            ));
+        }
+        if n.mode != head.meta.mode {
+            warnings.push(format!(
+                "the noise floors were calibrated in {} mode, head ran in {} mode",
+                n.mode, head.meta.mode
+            ));
+        }
+    }
+    for a in policy.accept.iter().filter(|a| a.expired(&policy.today)) {
+        warnings.push(format!(
+            "accept entry for {} {} expired on {} and no longer applies ({})",
+            a.bench, a.metric, a.expires, a.reason
         ));
     }
     let ids: BTreeSet<&str> = base.benchmarks.iter().chain(&head.benchmarks).map(|b| b.id.as_str()).collect();
@@ -121,9 +148,11 @@ pub fn compare(base: &Results, head: &Results, t: &Thresholds) -> Verdicts {
                 out.push(whole(&b, Verdict::Failed, &format!("failed in head ({})", lanes.join(", "))));
             }
             (Some(b), Some(h)) => {
-                out.extend(alloc(&b, &h, t));
-                out.extend(instr(&b, &h, t));
-                if let Some(c) = wall_raw(&b, &h, t) {
+                let t = policy.gate.thresholds(&h.id, &h.suite);
+                let floor = |metric: &str| policy.noise.and_then(|n| n.floor(&h.id, metric));
+                out.extend(alloc(&b, &h, &t, &floor));
+                out.extend(instr(&b, &h, &t, floor("instructions_per_op"), same_toolchain));
+                if let Some(c) = wall_raw(&b, &h, &t, policy.gate.fdr, floor("ns_per_op")) {
                     wall.push((out.len(), c));
                     out.push(placeholder(&h));
                 }
@@ -136,15 +165,42 @@ pub fn compare(base: &Results, head: &Results, t: &Thresholds) -> Verdicts {
     let adjusted = stats::fdr::benjamini_hochberg(&p);
     for ((slot, mut c), p_adj) in wall.into_iter().zip(adjusted) {
         c.p_adjusted = Some(p_adj);
-        c.verdict = judge_wall(&c, t, same_machine);
+        c.verdict = judge_wall(&c, policy.gate.fdr, same_machine);
         if !same_machine {
             c.note = Some("different machines: not judged".into());
         }
         out[slot] = c;
     }
+    for c in out.iter_mut().filter(|c| c.verdict == Verdict::Regressed) {
+        accept(c, policy);
+    }
     let suites = geomeans(&out);
     let fail = out.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Failed));
     Verdicts { verdict: if fail { "fail" } else { "pass" }.into(), comparisons: out, suites, warnings }
+}
+
+/// Turns a regression into "accepted" when a current `[[accept]]` entry covers it; says why not when an
+/// entry names it but has expired or does not reach this far.
+fn accept(c: &mut Comparison, policy: &Policy<'_>) {
+    let (Some(head), named) = (c.head, policy.accept.iter().filter(|a| a.names(&c.id, &c.metric))) else { return };
+    let mut why_not = None;
+    for a in named {
+        if a.expired(&policy.today) {
+            why_not = Some(format!("accept entry expired on {}", a.expires));
+        } else if a.covers(head, c.ratio) {
+            c.verdict = Verdict::Accepted;
+            c.note = Some(format!("until {}: {}", a.expires, a.reason));
+            return;
+        } else {
+            why_not = Some("beyond what the accept entry allows".into());
+        }
+    }
+    if let Some(w) = why_not {
+        c.note = Some(match c.note.take() {
+            Some(n) if !n.is_empty() => format!("{n}; {w}"),
+            _ => w,
+        });
+    }
 }
 
 fn whole(b: &BenchResult, verdict: Verdict, note: &str) -> Comparison {
@@ -159,6 +215,7 @@ fn whole(b: &BenchResult, verdict: Verdict, note: &str) -> Comparison {
         p_value: None,
         p_adjusted: None,
         threshold: 0.0,
+        noise_floor: None,
         mde: None,
         verdict,
         note: Some(note.into()),
@@ -181,21 +238,24 @@ fn scalar(b: &BenchResult, metric: &str, base: f64, head: f64, threshold: f64, v
         p_value: None,
         p_adjusted: None,
         threshold,
+        noise_floor: None,
         mde: None,
         verdict,
         note: None,
     }
 }
 
-/// Exact lane: any excess beyond the tolerance regresses.
-fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds) -> Vec<Comparison> {
+/// Exact lane: any excess beyond the tolerance (or the calibrated floor, if larger) regresses.
+fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds, floor: &dyn Fn(&str) -> Option<f64>) -> Vec<Comparison> {
     let mut out = Vec::new();
     let pairs = [
         ("allocs_per_op", b.metrics.allocs_per_op, h.metrics.allocs_per_op, t.alloc_allocs),
         ("bytes_per_op", b.metrics.bytes_per_op, h.metrics.bytes_per_op, t.alloc_bytes),
     ];
-    for (metric, base, head, tolerance) in pairs {
+    for (metric, base, head, configured) in pairs {
         let (Some(base), Some(head)) = (base, head) else { continue };
+        let noise = floor(metric);
+        let tolerance = configured.max(noise.unwrap_or(0.0));
         let verdict = if head > base + tolerance {
             Verdict::Regressed
         } else if head < base - tolerance {
@@ -204,6 +264,7 @@ fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds) -> Vec<Comparison> {
             Verdict::Unchanged
         };
         let mut c = scalar(h, metric, base, head, tolerance, verdict);
+        c.noise_floor = noise;
         if metric == "allocs_per_op" && base == 0.0 && head > 0.0 {
             c.note = Some("was allocation-free, now allocates".into());
         }
@@ -212,48 +273,66 @@ fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds) -> Vec<Comparison> {
     out
 }
 
-/// Near-exact lane: a relative threshold.
-fn instr(b: &BenchResult, h: &BenchResult, t: &Thresholds) -> Option<Comparison> {
+/// Near-exact lane: a relative threshold (or the calibrated floor, if larger). Counts from different
+/// toolchains are not comparable: reported, not judged.
+fn instr(
+    b: &BenchResult,
+    h: &BenchResult,
+    t: &Thresholds,
+    noise: Option<f64>,
+    same_toolchain: bool,
+) -> Option<Comparison> {
     let (base, head) = (b.metrics.instructions_per_op?, h.metrics.instructions_per_op?);
+    let threshold = t.instr_ratio.max(noise.unwrap_or(0.0));
     let ratio = if base > 0.0 { head / base } else { 1.0 };
-    let verdict = if ratio > 1.0 + t.instr_ratio {
+    let verdict = if !same_toolchain {
+        Verdict::Inconclusive
+    } else if ratio > 1.0 + threshold {
         Verdict::Regressed
-    } else if ratio < 1.0 - t.instr_ratio {
+    } else if ratio < 1.0 / (1.0 + threshold) {
         Verdict::Improved
     } else {
         Verdict::Unchanged
     };
-    Some(scalar(h, "instructions_per_op", base, head, t.instr_ratio, verdict))
+    let mut c = scalar(h, "instructions_per_op", base, head, threshold, verdict);
+    c.noise_floor = noise;
+    if !same_toolchain {
+        c.note = Some("different toolchains: not judged".into());
+    }
+    Some(c)
 }
 
-/// The wall lane's evidence, before the false-discovery correction.
-fn wall_raw(b: &BenchResult, h: &BenchResult, t: &Thresholds) -> Option<Comparison> {
+/// The wall lane's evidence, before the false-discovery correction. The threshold is the configured
+/// one or the calibrated noise floor, whichever is larger.
+fn wall_raw(b: &BenchResult, h: &BenchResult, t: &Thresholds, fdr: f64, noise: Option<f64>) -> Option<Comparison> {
     let (bw, hw) = (b.metrics.ns_per_op.as_ref()?, h.metrics.ns_per_op.as_ref()?);
     let test = stats::rank::mann_whitney_u(&hw.samples, &bw.samples);
-    let mut c = scalar(h, "ns_per_op", bw.median, hw.median, t.wall_ratio, Verdict::Inconclusive);
+    let threshold = t.wall_ratio.max(noise.unwrap_or(0.0));
+    let mut c = scalar(h, "ns_per_op", bw.median, hw.median, threshold, Verdict::Inconclusive);
+    c.noise_floor = noise;
     c.ratio = Some(hw.median / bw.median);
     c.ci95 = Some(stats::rank::ratio_of_medians_ci(&bw.samples, &hw.samples, 0.95));
     c.p_value = Some(test.p_value);
-    c.mde = Some(stats::rank::min_detectable_ratio(&bw.samples, hw.samples.len(), t.fdr, 0.8));
+    c.mde = Some(stats::rank::min_detectable_ratio(&bw.samples, hw.samples.len(), fdr, 0.8));
     Some(c)
 }
 
 /// A wall change counts when it is significant after the FDR correction, its interval excludes 1, and
-/// it exceeds both the threshold and the benchmark's own resolution.
-fn judge_wall(c: &Comparison, t: &Thresholds, same_machine: bool) -> Verdict {
+/// it exceeds both the threshold (configured or calibrated) and the benchmark's own resolution.
+fn judge_wall(c: &Comparison, fdr: f64, same_machine: bool) -> Verdict {
     let (Some(ratio), Some(p_adj), Some([lo, hi]), Some(mde)) = (c.ratio, c.p_adjusted, c.ci95, c.mde) else {
         return Verdict::Inconclusive;
     };
     if !same_machine {
         return Verdict::Inconclusive;
     }
-    let floor = t.wall_ratio.max(mde - 1.0);
-    let significant = p_adj < t.fdr;
+    let floor = c.threshold.max(mde - 1.0);
+    let significant = p_adj < fdr;
     if significant && lo > 1.0 && ratio > 1.0 + floor {
         Verdict::Regressed
     } else if significant && hi < 1.0 && ratio < 1.0 / (1.0 + floor) {
         Verdict::Improved
-    } else if mde - 1.0 <= t.wall_ratio {
+    } else if mde - 1.0 <= c.threshold {
         Verdict::Unchanged
     } else {
         Verdict::Inconclusive
@@ -372,7 +451,7 @@ mod tests {
         let mut rng = SplitMix64::new(1);
         for _ in 0..2 {
             let r = suite(&mut rng, 1.0, None);
-            let v = compare(&r, &r, &crate::config::Config::builtin().gate);
+            let v = compare(&r, &r, &Policy::new(&crate::config::Config::builtin().gate));
             assert!(!v.regressed() && v.verdict == "pass");
         }
     }
@@ -382,7 +461,7 @@ mod tests {
         let mut rng = SplitMix64::new(2);
         for _ in 0..3 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
-            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
+            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
             let bad: Vec<_> = v.comparisons.iter().filter(|c| c.verdict == Verdict::Regressed).collect();
             assert!(bad.is_empty(), "{bad:#?}");
         }
@@ -393,7 +472,7 @@ mod tests {
         let mut rng = SplitMix64::new(3);
         for _ in 0..2 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.5, None));
-            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
+            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
             let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
             assert_eq!(wall.len(), 50);
             assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
@@ -406,7 +485,7 @@ mod tests {
         let mut rng = SplitMix64::new(4);
         for i in [0, 17, 49] {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, Some(i)));
-            let v = compare(&a, &b, &crate::config::Config::builtin().gate);
+            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
             let hits: Vec<_> = v
                 .comparisons
                 .iter()
@@ -423,7 +502,7 @@ mod tests {
         let mut rng = SplitMix64::new(5);
         let a = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 0.0)]);
         let b = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&a, &b, &crate::config::Config::builtin().gate);
+        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
         let c = v.comparisons.iter().find(|c| c.metric == "allocs_per_op").unwrap();
         assert_eq!(c.verdict, Verdict::Regressed);
         assert_eq!(c.note.as_deref(), Some("was allocation-free, now allocates"));
@@ -439,7 +518,7 @@ mod tests {
             crate::model::Failure { kind: crate::model::FailureKind::Panic, message: "boom".into() },
         );
         let head = results(vec![failed, bench("s/new", 1.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&base, &head, &crate::config::Config::builtin().gate);
+        let v = compare(&base, &head, &Policy::new(&crate::config::Config::builtin().gate));
         let verdict = |id: &str| v.comparisons.iter().find(|c| c.id == id).unwrap().verdict;
         assert_eq!(verdict("s/gone"), Verdict::Missing);
         assert_eq!(verdict("s/new"), Verdict::New);
@@ -453,8 +532,85 @@ mod tests {
         let a = suite(&mut rng, 1.0, None);
         let mut b = suite(&mut rng, 2.0, None);
         b.meta.machine.fingerprint = "other".into();
-        let v = compare(&a, &b, &crate::config::Config::builtin().gate);
+        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
         assert!(v.comparisons.iter().filter(|c| c.metric == "ns_per_op").all(|c| c.verdict == Verdict::Inconclusive));
         assert_eq!(v.warnings.len(), 1);
+    }
+
+    fn accept_entry(expires: &str, max_ratio: f64) -> crate::gate::Accept {
+        crate::gate::Accept {
+            bench: "s/b1*".into(),
+            metric: "allocs_per_op".into(),
+            max_ratio: Some(max_ratio),
+            max_value: None,
+            reason: "cache warms lazily now".into(),
+            expires: expires.into(),
+        }
+    }
+
+    #[test]
+    fn accept_entries_apply_until_they_expire_and_only_as_far_as_they_reach() {
+        let mut rng = SplitMix64::new(8);
+        let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, Some(12)));
+        let gate = crate::config::Config::builtin().gate;
+        let verdict_of = |accept: &[crate::gate::Accept]| {
+            let policy = Policy { gate: &gate, accept, noise: None, today: "2026-11-22".into() };
+            let v = compare(&a, &b, &policy);
+            let get = |m: &str| v.comparisons.iter().find(|c| c.id == "s/b12" && c.metric == m).unwrap().clone();
+            (get("bytes_per_op").verdict, get("allocs_per_op"), v.warnings)
+        };
+        // The entry names allocs/op only: the bytes/op regression of the same benchmark still fails.
+        let (bytes, c, warnings) = verdict_of(&[accept_entry("2026-11-22", 1.5)]);
+        assert_eq!((bytes, c.verdict), (Verdict::Regressed, Verdict::Accepted));
+        assert!(c.note.unwrap().contains("cache warms lazily now") && warnings.is_empty());
+        let (_, c, warnings) = verdict_of(&[accept_entry("2026-11-21", 1.5)]);
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!(c.note.unwrap().contains("expired on 2026-11-21"));
+        assert!(warnings.iter().any(|w| w.contains("expired on 2026-11-21")), "{warnings:?}");
+        let (_, c, _) = verdict_of(&[accept_entry("2027-01-01", 1.2)]);
+        assert_eq!(c.verdict, Verdict::Regressed, "3/2 allocations is beyond 1.2");
+    }
+
+    #[test]
+    fn a_calibrated_noise_floor_raises_the_threshold_of_its_benchmark_only() {
+        let mut rng = SplitMix64::new(9);
+        let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.08, None));
+        let gate = crate::config::Config::builtin().gate;
+        let mut floors = crate::model::NoiseFloors {
+            noise_schema_version: crate::model::NOISE_SCHEMA_VERSION,
+            runner_class: "test".into(),
+            created_at: "2026-11-22T00:00:00Z".into(),
+            mode: RunMode::Quick,
+            runs: 5,
+            alpha: 0.001,
+            machine: a.meta.machine.clone(),
+            toolchain: a.meta.toolchain.clone(),
+            benchmarks: BTreeMap::new(),
+        };
+        let floor = crate::model::Floor { floor: 0.12, spread: 0.05 };
+        floors.benchmarks.entry("s/b07".into()).or_default().insert("ns_per_op".into(), floor);
+        let policy = Policy { gate: &gate, accept: &[], noise: Some(&floors), today: "2026-11-22".into() };
+        let v = compare(&a, &b, &policy);
+        let wall = |id: &str| v.comparisons.iter().find(|c| c.id == id && c.metric == "ns_per_op").unwrap();
+        assert_eq!(wall("s/b06").verdict, Verdict::Regressed);
+        let c = wall("s/b07");
+        assert_ne!(c.verdict, Verdict::Regressed);
+        assert_eq!((c.threshold, c.noise_floor), (0.12, Some(0.12)));
+    }
+
+    #[test]
+    fn instruction_counts_of_different_toolchains_are_not_judged() {
+        let mut rng = SplitMix64::new(10);
+        let a = suite(&mut rng, 1.0, None);
+        let mut b = a.clone();
+        b.meta.toolchain.rustc_verbose = "rustc 1.96.0".into();
+        for x in &mut b.benchmarks {
+            x.metrics.instructions_per_op = x.metrics.instructions_per_op.map(|i| i * 1.5);
+        }
+        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+        let instr: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "instructions_per_op").collect();
+        assert!(instr.iter().all(|c| c.verdict == Verdict::Inconclusive));
+        assert!(v.warnings.iter().any(|w| w.contains("different toolchains")));
+        assert_eq!(v.verdict, "pass");
     }
 }

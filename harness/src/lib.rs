@@ -18,6 +18,7 @@
 //! benchgate::main!(parse);
 //! ```
 
+pub mod baseline;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod criterion;
 pub mod define;
 pub mod driver;
 pub mod fsutil;
+pub mod gate;
 pub mod measure;
 pub mod meta;
 pub mod model;

@@ -18,8 +18,29 @@ pub struct Config {
     pub wall: WallConfig,
     pub alloc: AllocConfig,
     pub instr: InstrConfig,
-    /// The gate's thresholds, as `compare` takes them.
-    pub gate: crate::compare::Thresholds,
+    /// The gate's thresholds: per lane, per suite, per benchmark glob.
+    pub gate: crate::gate::GateConfig,
+    /// Accepted regressions (`[[accept]]`), each with a reason and an expiry date.
+    #[serde(default)]
+    pub accept: Vec<crate::gate::Accept>,
+    pub calibrate: CalibrateConfig,
+    pub baseline: BaselineConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CalibrateConfig {
+    /// Separate runs of the same build.
+    pub runs: usize,
+    /// One-sided probability that unchanged code exceeds a floor.
+    pub alpha: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BaselineConfig {
+    /// Where committed baselines live, relative to the workspace root.
+    pub dir: PathBuf,
+    /// The runner class (empty: `BENCHGATE_RUNNER_CLASS`, else `<os>-<arch>`).
+    pub runner_class: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -152,19 +173,19 @@ impl Config {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
-        let g = &self.gate;
-        for (key, v) in [
-            ("gate.alloc_allocs", g.alloc_allocs),
-            ("gate.alloc_bytes", g.alloc_bytes),
-            ("gate.instr_ratio", g.instr_ratio),
-            ("gate.wall_ratio", g.wall_ratio),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(invalid(key, "must be a finite number, 0 or more"));
-            }
+        self.gate.validate().map_err(|(key, problem)| invalid(&key, &problem))?;
+        for (i, a) in self.accept.iter().enumerate() {
+            a.validate().map_err(|(key, problem)| invalid(&format!("accept[{i}].{key}"), &problem))?;
         }
-        if !(g.fdr > 0.0 && g.fdr < 1.0) {
-            return Err(invalid("gate.fdr", "must be between 0 and 1"));
+        if self.calibrate.runs < 2 {
+            return Err(invalid("calibrate.runs", "must be at least 2"));
+        }
+        if !(self.calibrate.alpha > 0.0 && self.calibrate.alpha < 0.5) {
+            return Err(invalid("calibrate.alpha", "must be between 0 and 0.5"));
+        }
+        if !self.baseline.runner_class.is_empty() {
+            crate::baseline::check_class(&self.baseline.runner_class)
+                .map_err(|p| invalid("baseline.runner_class", &p))?;
         }
         Ok(())
     }
@@ -233,6 +254,34 @@ mod tests {
         let l = load("[wall]\nsampels = 3\n[nonsense]\nx = 1\n").unwrap();
         assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
         assert!(l.warnings.iter().any(|w| w.contains("wall.sampels")), "{:?}", l.warnings);
+    }
+
+    #[test]
+    fn gate_overrides_and_accept_entries_are_read_and_checked() {
+        let l = load(
+            "[gate.suite.codec]\nwall_ratio = 0.1\n[[gate.bench]]\npattern = \"codec/*\"\ninstr_ratio = 0.02\n\
+             [[accept]]\nbench = \"codec/zstd\"\nmetric = \"ns_per_op\"\nmax_ratio = 1.2\nreason = \"r\"\n\
+             expires = \"2027-01-01\"\n",
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let t = l.config.gate.thresholds("codec/zstd", "codec");
+        assert_eq!((t.wall_ratio, t.instr_ratio), (0.1, 0.02));
+        assert_eq!(l.config.accept.len(), 1);
+        let e = load("[[accept]]\nbench = \"x\"\nmetric = \"ns_per_op\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = \"2027-02-30\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`accept[0].expires`") && e.contains("2027-02-30"), "{e}");
+        let e = load(
+            "[[accept]]\nbench = \"x\"\nmetric = \"ns\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = \"2027-01-01\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`accept[0].metric`"), "{e}");
+        let e = load("[gate.suite.codec]\nwall_ratio = -1\n").unwrap_err().to_string();
+        assert!(e.contains("`gate.suite.codec.wall_ratio`"), "{e}");
+        let l = load("[[gate.bench]]\npattern = \"x\"\nwall_ration = 0.1\n").unwrap();
+        assert!(l.warnings.iter().any(|w| w.contains("wall_ration")), "{:?}", l.warnings);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Rendering results for people. Reporters format what they are given; they never measure or decide.
 
+pub mod noise;
 pub mod table;
 pub mod verdicts;
 

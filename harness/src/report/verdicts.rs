@@ -22,6 +22,7 @@ struct Row {
     p: String,
     #[tabled(rename = "MDE")]
     mde: String,
+    threshold: String,
     verdict: String,
 }
 
@@ -55,8 +56,21 @@ fn row(c: &Comparison) -> Row {
             _ => String::new(),
         },
         mde: c.mde.map(pct).unwrap_or_default(),
+        threshold: threshold(c),
         verdict,
     }
+}
+
+/// The threshold that applied, marked when it is the calibrated noise floor rather than the configured one.
+fn threshold(c: &Comparison) -> String {
+    let calibrated = c.noise_floor.is_some_and(|f| f >= c.threshold);
+    let t = match c.metric.as_str() {
+        "ns_per_op" | "instructions_per_op" => format!("{:.2}%", c.threshold * 100.0),
+        "bytes_per_op" => format_bytes(c.threshold),
+        "allocs_per_op" => format_count(c.threshold),
+        _ => return String::new(),
+    };
+    if calibrated { format!("{t} (noise)") } else { t }
 }
 
 /// Display order: regressed, failed, improved, then the rest, each by id.
@@ -68,7 +82,7 @@ fn ordered(v: &Verdicts) -> Vec<&Comparison> {
 
 pub fn table(v: &Verdicts) -> String {
     let mut t = Table::new(ordered(v).into_iter().map(row));
-    t.with(Style::sharp()).modify(Columns::new(2..8), Alignment::right());
+    t.with(Style::sharp()).modify(Columns::new(2..9), Alignment::right());
     let mut s = t.to_string();
     s.push('\n');
     s.push_str(&summary_line(v));
@@ -78,17 +92,34 @@ pub fn table(v: &Verdicts) -> String {
     s
 }
 
-fn summary_line(v: &Verdicts) -> String {
+/// One line: the verdict and how many comparisons got each verdict (verdicts that occur only).
+pub fn summary_line(v: &Verdicts) -> String {
     let count = |k: Verdict| v.comparisons.iter().filter(|c| c.verdict == k).count();
-    format!(
-        "{}: {} regressed, {} failed, {} improved, {} inconclusive, {} unchanged",
-        v.verdict.to_uppercase(),
-        count(Verdict::Regressed),
-        count(Verdict::Failed),
-        count(Verdict::Improved),
-        count(Verdict::Inconclusive),
-        count(Verdict::Unchanged)
-    )
+    let mut parts = vec![
+        format!("{} regressed", count(Verdict::Regressed)),
+        format!("{} failed", count(Verdict::Failed)),
+        format!("{} improved", count(Verdict::Improved)),
+    ];
+    for (k, name) in [(Verdict::Accepted, "accepted"), (Verdict::New, "new"), (Verdict::Missing, "missing")] {
+        if count(k) > 0 {
+            parts.push(format!("{} {name}", count(k)));
+        }
+    }
+    parts.push(format!("{} inconclusive", count(Verdict::Inconclusive)));
+    parts.push(format!("{} unchanged", count(Verdict::Unchanged)));
+    format!("{}: {}", v.verdict.to_uppercase(), parts.join(", "))
+}
+
+/// What changed, for `baseline save --update`: every comparison that is not "unchanged", as a table,
+/// then the summary line.
+pub fn changes(v: &Verdicts) -> String {
+    let changed: Vec<&Comparison> = ordered(v).into_iter().filter(|c| c.verdict != Verdict::Unchanged).collect();
+    if changed.is_empty() {
+        return format!("no change beyond the thresholds\n{}", summary_line(v));
+    }
+    let mut t = Table::new(changed.into_iter().map(row));
+    t.with(Style::sharp()).modify(Columns::new(2..9), Alignment::right());
+    format!("{t}\n{}", summary_line(v))
 }
 
 fn md_escape(s: &str) -> String {
@@ -97,11 +128,12 @@ fn md_escape(s: &str) -> String {
 
 pub fn markdown(v: &Verdicts) -> String {
     let mut s = format!("**benchgate: {}**\n\n", summary_line(v));
-    let header = "| benchmark | metric | base | head | change | 95% CI | p (adj) | MDE | verdict |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+    let header = "| benchmark | metric | base | head | change | 95% CI | p (adj) | MDE | threshold | verdict |\n\
+                  |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
     let line = |c: &Comparison| {
         let r = row(c);
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md_escape(&r.id),
             r.metric,
             r.base,
@@ -110,12 +142,13 @@ pub fn markdown(v: &Verdicts) -> String {
             r.ci,
             r.p,
             r.mde,
+            r.threshold,
             md_escape(&r.verdict)
         )
     };
-    let (notable, rest): (Vec<&Comparison>, Vec<&Comparison>) = ordered(v)
-        .into_iter()
-        .partition(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Failed | Verdict::Improved));
+    let (notable, rest): (Vec<&Comparison>, Vec<&Comparison>) = ordered(v).into_iter().partition(|c| {
+        matches!(c.verdict, Verdict::Regressed | Verdict::Failed | Verdict::Improved | Verdict::Accepted)
+    });
     if !notable.is_empty() {
         s.push_str(header);
         notable.iter().for_each(|c| s.push_str(&line(c)));
@@ -137,4 +170,87 @@ pub fn markdown(v: &Verdicts) -> String {
         s.push_str(&format!("\n> warning: {}\n", md_escape(w)));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::SuiteSummary;
+
+    fn c(id: &str, metric: &str, base: f64, head: f64, verdict: Verdict, note: Option<&str>) -> Comparison {
+        let wall = metric == "ns_per_op";
+        Comparison {
+            id: id.into(),
+            suite: id.split('/').next().unwrap().into(),
+            metric: metric.into(),
+            base: Some(base),
+            head: Some(head),
+            ratio: Some(head / base),
+            ci95: wall.then_some([head / base - 0.01, head / base + 0.012]),
+            p_value: wall.then_some(1.25e-5),
+            p_adjusted: wall.then_some(3.5e-4),
+            threshold: match metric {
+                "ns_per_op" => 0.03,
+                "instructions_per_op" => 0.005,
+                _ => 0.0,
+            },
+            noise_floor: None,
+            mde: wall.then_some(1.021),
+            verdict,
+            note: note.map(Into::into),
+        }
+    }
+
+    /// One comparison of every kind, in scrambled order: the renderers must sort them.
+    fn sample() -> Verdicts {
+        let mut noisy = c("codec/zstd/1mb", "ns_per_op", 2.1e6, 2.2e6, Verdict::Unchanged, None);
+        noisy.noise_floor = Some(0.08);
+        noisy.threshold = 0.08;
+        Verdicts {
+            verdict: "fail".into(),
+            comparisons: vec![
+                c("codec/lz4/1kb", "instructions_per_op", 10_450.0, 10_452.0, Verdict::Unchanged, None),
+                noisy,
+                c("codec/lz4/1kb", "allocs_per_op", 2.0, 3.0, Verdict::Regressed, None),
+                c("codec/lz4/1kb", "ns_per_op", 812.0, 1204.5, Verdict::Regressed, None),
+                c("codec/snappy/1kb", "ns_per_op", 900.0, 720.0, Verdict::Improved, None),
+                c(
+                    "codec/zstd/1kb",
+                    "bytes_per_op",
+                    4096.0,
+                    5120.0,
+                    Verdict::Accepted,
+                    Some("until 2027-01-31: bigger window | faster"),
+                ),
+                c("queue/spsc", "ns_per_op", 35.2, 36.0, Verdict::Inconclusive, None),
+                Comparison {
+                    base: None,
+                    head: None,
+                    ratio: None,
+                    metric: "benchmark".into(),
+                    ..c("queue/new", "x", 1.0, 1.0, Verdict::New, Some("only in head"))
+                },
+            ],
+            suites: vec![
+                SuiteSummary { suite: "codec".into(), geomean_ratio: 1.0712, benchmarks: 3 },
+                SuiteSummary { suite: "queue".into(), geomean_ratio: 1.0227, benchmarks: 1 },
+            ],
+            warnings: vec!["base ran in quick mode and head in full mode: their settings differ".into()],
+        }
+    }
+
+    #[test]
+    fn table_snapshot() {
+        insta::assert_snapshot!(table(&sample()));
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(markdown(&sample()));
+    }
+
+    #[test]
+    fn changes_snapshot() {
+        insta::assert_snapshot!(changes(&sample()));
+    }
 }

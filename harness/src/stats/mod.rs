@@ -4,6 +4,7 @@
 //! Invariants the callers uphold: sample slices are non-empty and hold finite values.
 
 pub mod fdr;
+pub mod noise;
 pub mod rank;
 
 use crate::measure::wall::WallSamples;

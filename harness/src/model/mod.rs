@@ -10,6 +10,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
+
+mod noise;
+pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
 /// The version of the results format this build reads and writes. Bump it when the shape changes.
@@ -96,6 +99,15 @@ pub struct Machine {
 pub enum RunMode {
     Quick,
     Full,
+}
+
+impl fmt::Display for RunMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunMode::Quick => "quick",
+            RunMode::Full => "full",
+        })
+    }
 }
 
 /// A measurement lane: one way of measuring the same benchmark declaration.
@@ -327,8 +339,9 @@ pub enum LoadErrorKind {
     NonFiniteLiteral { token: String, line: usize, column: usize },
     #[error("not valid JSON: {0}")]
     Syntax(serde_json::Error),
-    #[error("missing `schema_version`: not a benchgate results file")]
-    NoSchemaVersion,
+    /// The version field (named) is missing: not a benchgate file of that kind (named).
+    #[error("missing `{0}`: not a benchgate {1} file")]
+    NoSchemaVersion(&'static str, &'static str),
     #[error("schema version {found} is not supported (this benchgate reads version {expected})")]
     SchemaVersion { found: u64, expected: u32 },
     #[error("does not match the results format: {0}")]
@@ -349,13 +362,9 @@ impl Results {
 
     /// Parses and validates results from JSON text.
     pub fn parse(text: &str) -> Result<Results, LoadErrorKind> {
-        if text.trim().is_empty() {
-            return Err(LoadErrorKind::Empty);
-        }
-        // Parse loosely first so that a wrong version is reported as such rather than as a shape error.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| classify_syntax(text, e))?;
-        let version = value.get("schema_version").ok_or(LoadErrorKind::NoSchemaVersion)?;
-        let version = version.as_u64().ok_or(LoadErrorKind::NoSchemaVersion)?;
+        let value = parse_json(text)?;
+        let missing = LoadErrorKind::NoSchemaVersion("schema_version", "results");
+        let version = value.get("schema_version").and_then(|v| v.as_u64()).ok_or(missing)?;
         if version != u64::from(SCHEMA_VERSION) {
             return Err(LoadErrorKind::SchemaVersion { found: version, expected: SCHEMA_VERSION });
         }
@@ -440,6 +449,15 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Parses JSON text loosely, so that a wrong version can be reported as such rather than as a shape
+/// error, with empty, truncated and NaN-holding files explained.
+pub(crate) fn parse_json(text: &str) -> Result<serde_json::Value, LoadErrorKind> {
+    if text.trim().is_empty() {
+        return Err(LoadErrorKind::Empty);
+    }
+    serde_json::from_str(text).map_err(|e| classify_syntax(text, e))
 }
 
 /// Turns a serde_json syntax error into the most useful explanation: truncation and NaN are common
@@ -565,7 +583,7 @@ mod tests {
         let text = minimal().to_json().replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
-        assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion)));
+        assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));
     }
 
     #[test]

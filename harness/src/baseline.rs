@@ -1,0 +1,334 @@
+//! Committed baselines: `baselines/<runner-class>/<suite>.json` (one results file per suite, sorted,
+//! numbers of a sample array on one line so that diffs stay readable) and `noise.json` (the class's
+//! calibrated noise floors). A baseline is only ever written by an explicit command, atomically, and
+//! an existing one only with `--update`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::model::{BenchResult, Floor, LoadError, NOISE_SCHEMA_VERSION, NoiseFloors, Results};
+
+/// The file of a runner class's noise floors.
+pub const NOISE_FILE: &str = "noise.json";
+
+/// The environment variable that names the runner class when the configuration does not.
+pub const CLASS_ENV: &str = "BENCHGATE_RUNNER_CLASS";
+
+/// A runner-class name must be usable as one path component.
+pub fn check_class(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok { Ok(()) } else { Err(format!("`{name}` is not a runner class name (letters, digits, `-`, `_`, `.`)")) }
+}
+
+/// The runner class: the command line's, else the configuration's, else `BENCHGATE_RUNNER_CLASS`,
+/// else `<os>-<arch>` of this machine.
+pub fn runner_class(flag: Option<&str>, configured: &str) -> Result<String, String> {
+    let env = std::env::var(CLASS_ENV).ok().filter(|v| !v.is_empty());
+    let class = match (flag, configured, env) {
+        (Some(f), _, _) => f.to_owned(),
+        (None, c, _) if !c.is_empty() => c.to_owned(),
+        (None, _, Some(e)) => e,
+        (None, _, None) => format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+    };
+    check_class(&class)?;
+    Ok(class)
+}
+
+/// Why a baseline could not be saved or read.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+}
+
+/// One runner class's directory of baselines.
+#[derive(Debug, Clone)]
+pub struct ClassDir {
+    pub class: String,
+    pub dir: PathBuf,
+}
+
+/// What `save` did, suite by suite: the file and the baseline it replaced, if any.
+#[derive(Debug)]
+pub struct Saved {
+    pub suite: String,
+    pub path: PathBuf,
+    pub previous: Option<Results>,
+    pub new: Results,
+}
+
+impl ClassDir {
+    pub fn new(baselines: &Path, class: &str) -> ClassDir {
+        ClassDir { class: class.to_owned(), dir: baselines.join(class) }
+    }
+
+    pub fn suite_path(&self, suite: &str) -> PathBuf {
+        self.dir.join(format!("{suite}.json"))
+    }
+
+    pub fn noise_path(&self) -> PathBuf {
+        self.dir.join(NOISE_FILE)
+    }
+
+    /// Writes one baseline file per suite in `results`. Refuses partial runs and failed benchmarks, and
+    /// existing baselines unless `update`; on refusal nothing is written.
+    pub fn save(&self, results: &Results, source: &Path, update: bool) -> Result<Vec<Saved>, BaselineError> {
+        if results.meta.partial {
+            return Err(BaselineError::Refused(format!(
+                "{}: the run did not finish (partial); a baseline needs a complete run",
+                source.display()
+            )));
+        }
+        let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
+        if !failed.is_empty() {
+            return Err(BaselineError::Refused(format!(
+                "{}: {} benchmark(s) failed ({}); a baseline needs every benchmark measured",
+                source.display(),
+                failed.len(),
+                failed.join(", ")
+            )));
+        }
+        let mut by_suite: BTreeMap<&str, Vec<BenchResult>> = BTreeMap::new();
+        for b in &results.benchmarks {
+            by_suite.entry(b.suite.as_str()).or_default().push(b.clone());
+        }
+        if by_suite.is_empty() {
+            return Err(BaselineError::Refused(format!("{}: holds no benchmark", source.display())));
+        }
+        // Read everything that would be replaced before writing anything.
+        let mut plans = Vec::new();
+        let mut existing = Vec::new();
+        for (suite, benchmarks) in by_suite {
+            let path = self.suite_path(suite);
+            let previous = if path.exists() {
+                existing.push(path.display().to_string());
+                Some(Results::load(&path)?)
+            } else {
+                None
+            };
+            let mut new = Results { schema_version: results.schema_version, meta: results.meta.clone(), benchmarks };
+            new.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+            plans.push(Saved { suite: suite.to_owned(), path, previous, new });
+        }
+        if !existing.is_empty() && !update {
+            return Err(BaselineError::Refused(format!(
+                "baseline exists: {}; pass --update to replace it (and review the diff before committing)",
+                existing.join(", ")
+            )));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Write { path: self.dir.clone(), source })?;
+        for p in &plans {
+            crate::fsutil::write_atomic(&p.path, compact_arrays(&p.new.to_json()).as_bytes())
+                .map_err(|source| BaselineError::Write { path: p.path.clone(), source })?;
+        }
+        Ok(plans)
+    }
+
+    /// Reads the baselines of the suites named (all of them when `suites` is empty) into one results
+    /// value, with warnings for suites that have no baseline and for files that disagree on where
+    /// they were measured.
+    pub fn load(&self, suites: &BTreeSet<String>) -> Result<(Results, Vec<String>), BaselineError> {
+        let entries =
+            std::fs::read_dir(&self.dir).map_err(|source| BaselineError::Read { path: self.dir.clone(), source })?;
+        let mut files = Vec::new();
+        for e in entries {
+            let e = e.map_err(|source| BaselineError::Read { path: self.dir.clone(), source })?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(suite) = name.strip_suffix(".json").filter(|_| name != NOISE_FILE) {
+                files.push((suite.to_owned(), e.path()));
+            }
+        }
+        files.sort();
+        let mut warnings = Vec::new();
+        for s in suites {
+            if !files.iter().any(|(f, _)| f == s) {
+                warnings
+                    .push(format!("suite {s} has no baseline for runner class {}: its benchmarks are new", self.class));
+            }
+        }
+        let mut merged: Option<Results> = None;
+        for (suite, path) in files.into_iter().filter(|(s, _)| suites.is_empty() || suites.contains(s)) {
+            let r = Results::load(&path)?;
+            if let Some(b) = r.benchmarks.iter().find(|b| b.suite != suite) {
+                return Err(BaselineError::Refused(format!(
+                    "{}: holds benchmark {} of suite {}; a baseline file holds one suite",
+                    path.display(),
+                    b.id,
+                    b.suite
+                )));
+            }
+            match merged.as_mut() {
+                None => merged = Some(r),
+                Some(m) => {
+                    if m.meta.machine.fingerprint != r.meta.machine.fingerprint {
+                        warnings.push(format!(
+                            "{} was measured on another machine than the other baselines: wall times not judged",
+                            path.display()
+                        ));
+                        m.meta.machine.fingerprint = "mixed".into();
+                    }
+                    if m.meta.toolchain != r.meta.toolchain {
+                        warnings.push(format!(
+                            "{} was built by another toolchain than the other baselines",
+                            path.display()
+                        ));
+                        m.meta.toolchain.rustc_verbose = "mixed".into();
+                    }
+                    for b in r.benchmarks {
+                        m.upsert(b);
+                    }
+                }
+            }
+        }
+        let merged = merged.ok_or_else(|| {
+            BaselineError::Refused(format!(
+                "no baseline in {} for these suites; create one with `benchgate baseline save RESULTS`",
+                self.dir.display()
+            ))
+        })?;
+        Ok((merged, warnings))
+    }
+
+    /// The class's noise floors, if calibrated.
+    pub fn noise(&self) -> Result<Option<NoiseFloors>, LoadError> {
+        let path = self.noise_path();
+        if path.exists() { NoiseFloors::load(&path).map(Some) } else { Ok(None) }
+    }
+
+    /// Writes the noise floors; refuses to replace existing ones unless `update`.
+    pub fn save_noise(&self, floors: &NoiseFloors, update: bool) -> Result<PathBuf, BaselineError> {
+        let path = self.noise_path();
+        if path.exists() && !update {
+            return Err(BaselineError::Refused(format!(
+                "noise floors exist: {}; pass --update to replace them",
+                path.display()
+            )));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Write { path: self.dir.clone(), source })?;
+        crate::fsutil::write_atomic(&path, floors.to_json().as_bytes())
+            .map_err(|source| BaselineError::Write { path: path.clone(), source })?;
+        Ok(path)
+    }
+}
+
+/// Noise floors from separate runs of the same build: per benchmark and metric, over the runs that
+/// measured it (at least two). Wall floors are kept for every benchmark; deterministic metrics only
+/// where the runs disagreed.
+pub fn noise_from_runs(runs: &[Results], alpha: f64, class: &str) -> Result<NoiseFloors, String> {
+    let first = runs.first().ok_or("no calibration runs")?;
+    if runs.len() < 2 {
+        return Err("calibration needs at least two runs".into());
+    }
+    if let Some(r) = runs.iter().find(|r| r.meta.machine.fingerprint != first.meta.machine.fingerprint) {
+        return Err(format!("calibration runs come from different machines (started {})", r.meta.started_at));
+    }
+    let mut values: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
+    for r in runs {
+        for b in r.benchmarks.iter().filter(|b| !b.failed()) {
+            let m = &b.metrics;
+            let figures = [
+                ("ns_per_op", m.ns_per_op.as_ref().map(|w| w.median)),
+                ("instructions_per_op", m.instructions_per_op),
+                ("allocs_per_op", m.allocs_per_op),
+                ("bytes_per_op", m.bytes_per_op),
+            ];
+            for (metric, v) in figures {
+                if let Some(v) = v {
+                    values.entry((b.id.as_str(), metric)).or_default().push(v);
+                }
+            }
+        }
+    }
+    let mut benchmarks: BTreeMap<String, BTreeMap<String, Floor>> = BTreeMap::new();
+    for ((id, metric), v) in values {
+        let relative = matches!(metric, "ns_per_op" | "instructions_per_op");
+        let Some(e) = crate::stats::noise::noise_floor(&v, alpha, relative) else { continue };
+        if metric != "ns_per_op" && e.spread == 0.0 {
+            continue;
+        }
+        benchmarks
+            .entry(id.to_owned())
+            .or_default()
+            .insert(metric.to_owned(), Floor { floor: e.floor, spread: e.spread });
+    }
+    Ok(NoiseFloors {
+        noise_schema_version: NOISE_SCHEMA_VERSION,
+        runner_class: class.to_owned(),
+        created_at: crate::meta::now_rfc3339(),
+        mode: first.meta.mode,
+        runs: runs.len(),
+        alpha,
+        machine: first.meta.machine.clone(),
+        toolchain: first.meta.toolchain.clone(),
+        benchmarks,
+    })
+}
+
+/// Puts every array of plain numbers on one line: pretty JSON otherwise gives each sample its own line
+/// and a baseline diff would be thousands of lines of noise. The result is the same JSON value.
+pub fn compact_arrays(pretty: &str) -> String {
+    let lines: Vec<&str> = pretty.lines().collect();
+    let mut out = String::with_capacity(pretty.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.ends_with('[') {
+            let mut j = i + 1;
+            let mut items = Vec::new();
+            while j < lines.len() && is_number_item(lines[j]) {
+                items.push(lines[j].trim().trim_end_matches(','));
+                j += 1;
+            }
+            if !items.is_empty() && j < lines.len() && lines[j].trim_start().starts_with(']') {
+                out.push_str(line);
+                out.push_str(&items.join(", "));
+                out.push_str(lines[j].trim_start());
+                out.push('\n');
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        i += 1;
+    }
+    out
+}
+
+fn is_number_item(line: &str) -> bool {
+    let t = line.trim().trim_end_matches(',');
+    !t.is_empty() && t.parse::<f64>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_the_json_value() {
+        let v = serde_json::json!({"a": [1.5, 2, -3e-7], "b": {"c": [], "d": ["x", "y"], "e": [[1, 2], [3]]}, "f": 4});
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let compact = compact_arrays(&pretty);
+        assert!(compact.contains("\"a\": [1.5, 2, -3e-7]"), "{compact}");
+        assert!(compact.lines().count() < pretty.lines().count());
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&compact).unwrap(), v);
+    }
+
+    #[test]
+    fn runner_classes_are_path_safe() {
+        assert!(check_class("gha-ubuntu-24.04").is_ok());
+        for bad in ["", "..", "a/b", ".hidden", "a b"] {
+            assert!(check_class(bad).is_err(), "{bad}");
+        }
+        assert_eq!(runner_class(Some("x1"), "cfg").unwrap(), "x1");
+        assert_eq!(runner_class(None, "cfg").unwrap(), "cfg");
+    }
+}
