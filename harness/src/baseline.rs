@@ -43,9 +43,9 @@ pub enum BaselineError {
     Load(#[from] LoadError),
     #[error("{0}")]
     Refused(String),
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
 }
 
@@ -136,6 +136,13 @@ impl ClassDir {
     /// value, with warnings for suites that have no baseline and for files that disagree on where
     /// they were measured.
     pub fn load(&self, suites: &BTreeSet<String>) -> Result<(Results, Vec<String>), BaselineError> {
+        if !self.dir.is_dir() {
+            return Err(BaselineError::Refused(format!(
+                "no baseline for runner class {} ({} does not exist); create one with `benchgate baseline save RESULTS`",
+                self.class,
+                self.dir.display()
+            )));
+        }
         let entries =
             std::fs::read_dir(&self.dir).map_err(|source| BaselineError::Read { path: self.dir.clone(), source })?;
         let mut files = Vec::new();

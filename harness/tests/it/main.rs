@@ -2,6 +2,7 @@
 //! benchmarks have known allocation counts, a panic and a hang.
 
 mod adopter;
+mod baseline;
 mod cli;
 mod lanes;
 
