@@ -8,6 +8,7 @@ with those libraries and writes them, inputs and outputs at full precision (Pyth
 round-trips exactly), to harness/src/stats/reference_cases.json, which the unit tests in rank.rs and
 fdr.rs load with include_str!.
 
+(rounds.rs: paired and Welch t-tests on log round medians.)
 Regenerate:  pip install scipy statsmodels numpy && python3 scripts/stats_reference.py
 Every input comes from a fixed numpy seed, so regenerating with the same library versions gives the
 same file; the versions used are recorded in the JSON.
@@ -19,7 +20,7 @@ import pathlib
 import numpy as np
 import scipy
 import statsmodels
-from scipy.stats import mannwhitneyu, t as student_t
+from scipy.stats import mannwhitneyu, t as student_t, ttest_ind, ttest_rel
 from statsmodels.stats.multitest import multipletests
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "harness/src/stats/reference_cases.json"
@@ -135,6 +136,49 @@ def floor_cases():
     ]
 
 
+def paired_case(name, base, head):
+    """Paired t-test on per-round log figures (harness/src/stats/paired.rs): scipy's ttest_rel on the logs,
+    its 95% interval of the mean log ratio, exponentiated."""
+    b, h = np.log(floats(base)), np.log(floats(head))
+    res = ttest_rel(h, b)
+    ci = res.confidence_interval(0.95)
+    return {"name": name, "base": floats(base), "head": floats(head), "p": float(res.pvalue),
+            "ci95": [float(np.exp(ci.low)), float(np.exp(ci.high))], "ratio": float(np.exp(np.mean(h - b)))}
+
+
+def paired_cases():
+    rng = np.random.default_rng(5)
+    drift = rng.lognormal(0, 0.05, 12)
+    base = 1000 * drift * rng.lognormal(0, 0.01, 12)
+    return [
+        paired_case("aa_8_rounds", base[:8], 1000 * drift[:8] * rng.lognormal(0, 0.01, 8)),
+        paired_case("plus_2pct_8_rounds", base[:8], 1020 * drift[:8] * rng.lognormal(0, 0.01, 8)),
+        paired_case("minus_5pct_12_rounds", base, 950 * drift * rng.lognormal(0, 0.01, 12)),
+        paired_case("three_rounds", [35.1, 36.0, 35.4], [35.9, 36.2, 36.6]),
+        paired_case("noisy_6_rounds", rng.lognormal(3, 0.2, 6), rng.lognormal(3, 0.2, 6)),
+    ]
+
+
+def welch_case(name, base, head):
+    """Welch's t-test on log round medians of separate runs (harness/src/stats/rounds.rs): scipy's
+    ttest_ind(equal_var=False) on the logs, its 95% interval of the difference of means, exponentiated."""
+    b, h = np.log(floats(base)), np.log(floats(head))
+    res = ttest_ind(h, b, equal_var=False)
+    ci = res.confidence_interval(0.95)
+    return {"name": name, "base": floats(base), "head": floats(head), "p": float(res.pvalue),
+            "ci95": [float(np.exp(ci.low)), float(np.exp(ci.high))], "ratio": float(np.exp(np.mean(h) - np.mean(b)))}
+
+
+def welch_cases():
+    rng = np.random.default_rng(9)
+    return [
+        welch_case("aa_3_3", rng.lognormal(7, 0.05, 3), rng.lognormal(7, 0.05, 3)),
+        welch_case("plus_10pct_5_5", rng.lognormal(7, 0.03, 5), rng.lognormal(7.1, 0.03, 5)),
+        welch_case("unequal_sizes_3_8", rng.lognormal(3, 0.2, 3), rng.lognormal(3, 0.02, 8)),
+        welch_case("bimodal_5_5", [100.0, 101.0, 160.0, 99.0, 158.0], [161.0, 100.5, 159.0, 157.0, 99.5]),
+    ]
+
+
 def main():
     doc = {
         "generated_by": "scripts/stats_reference.py",
@@ -147,6 +191,8 @@ def main():
         "benjamini_hochberg": bh_cases(),
         "t_quantile": t_cases(),
         "noise_floor": floor_cases(),
+        "paired_t": paired_cases(),
+        "welch_t": welch_cases(),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {OUT}: {len(doc['mann_whitney'])} Mann-Whitney cases, {len(doc['benjamini_hochberg'])} BH cases, "

@@ -134,6 +134,8 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             a.bench, a.metric, a.expires, a.reason
         ));
     }
+    // Rounds pair up only when both sides say they were interleaved in the same job.
+    let paired = base.meta.pairing.is_some() && base.meta.pairing == head.meta.pairing;
     let ids: BTreeSet<&str> = base.benchmarks.iter().chain(&head.benchmarks).map(|b| b.id.as_str()).collect();
     let find = |r: &'_ Results, id: &str| r.benchmarks.iter().find(|b| b.id == id).cloned();
     let mut out = Vec::new();
@@ -152,7 +154,7 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
                 let floor = |metric: &str| policy.noise.and_then(|n| n.floor(&h.id, metric));
                 out.extend(alloc(&b, &h, &t, &floor));
                 out.extend(instr(&b, &h, &t, floor("instructions_per_op"), same_toolchain));
-                if let Some(c) = wall_raw(&b, &h, &t, policy.gate.fdr, floor("ns_per_op")) {
+                if let Some(c) = wall_raw(&b, &h, &t, policy.gate.fdr, floor("ns_per_op"), paired) {
                     wall.push((out.len(), c));
                     out.push(placeholder(&h));
                 }
@@ -302,19 +304,79 @@ fn instr(
     Some(c)
 }
 
-/// The wall lane's evidence, before the false-discovery correction. The threshold is the configured
-/// one or the calibrated noise floor, whichever is larger.
-fn wall_raw(b: &BenchResult, h: &BenchResult, t: &Thresholds, fdr: f64, noise: Option<f64>) -> Option<Comparison> {
+/// The wall lane's evidence, before the false-discovery correction. The unit of evidence is the round
+/// (one process) where both sides have rounds:
+/// - interleaved in one job (`paired`): a paired t-test on the per-round medians, with
+///   `wall_ratio_interleaved`; calibrated floors do not apply, since the rounds measure this job's noise;
+/// - separate runs: Welch's t-test on the round medians, with the larger of `wall_ratio` and the
+///   calibrated noise floor.
+///
+/// Files without rounds (one process per benchmark, results format 1) fall back to Mann-Whitney U on
+/// the samples.
+fn wall_raw(
+    b: &BenchResult,
+    h: &BenchResult,
+    t: &Thresholds,
+    fdr: f64,
+    noise: Option<f64>,
+    paired: bool,
+) -> Option<Comparison> {
     let (bw, hw) = (b.metrics.ns_per_op.as_ref()?, h.metrics.ns_per_op.as_ref()?);
+    let separate_threshold = t.wall_ratio.max(noise.unwrap_or(0.0));
+    if let Some((base_rounds, head_rounds)) = round_medians(bw, hw, paired) {
+        let (test, threshold, note) = if paired {
+            let test = stats::rounds::paired_log_ratio(&base_rounds, &head_rounds, fdr, 0.8);
+            (test, t.wall_ratio_interleaved, "paired over {} rounds")
+        } else {
+            let test = stats::rounds::welch_log_ratio(&base_rounds, &head_rounds, fdr, 0.8);
+            (test, separate_threshold, "Welch over {} rounds")
+        };
+        if let Some(test) = test {
+            let mut c = scalar(h, "ns_per_op", bw.median, hw.median, threshold, Verdict::Inconclusive);
+            c.noise_floor = if paired { None } else { noise };
+            c.ratio = Some(test.ratio);
+            c.ci95 = Some(test.ci95);
+            c.p_value = Some(test.p_value);
+            c.mde = Some(test.mde);
+            c.note = Some(note.replace("{}", &test.rounds.to_string()));
+            return Some(c);
+        }
+    }
     let test = stats::rank::mann_whitney_u(&hw.samples, &bw.samples);
-    let threshold = t.wall_ratio.max(noise.unwrap_or(0.0));
-    let mut c = scalar(h, "ns_per_op", bw.median, hw.median, threshold, Verdict::Inconclusive);
+    let mut c = scalar(h, "ns_per_op", bw.median, hw.median, separate_threshold, Verdict::Inconclusive);
     c.noise_floor = noise;
     c.ratio = Some(hw.median / bw.median);
     c.ci95 = Some(stats::rank::ratio_of_medians_ci(&bw.samples, &hw.samples, 0.95));
     c.p_value = Some(test.p_value);
     c.mde = Some(stats::rank::min_detectable_ratio(&bw.samples, hw.samples.len(), fdr, 0.8));
     Some(c)
+}
+
+/// Per-round medians of both sides when both were measured in at least 3 rounds: paired, over the
+/// rounds both have; unpaired, each side's own.
+fn round_medians(
+    b: &crate::model::WallEstimate,
+    h: &crate::model::WallEstimate,
+    paired: bool,
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    use std::collections::BTreeMap;
+    let medians = |w: &crate::model::WallEstimate| {
+        let mut by_round: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+        for (r, s) in w.rounds.iter().zip(&w.samples) {
+            by_round.entry(*r).or_default().push(*s);
+        }
+        by_round.into_iter().map(|(r, v)| (r, stats::median(&v))).collect::<BTreeMap<u32, f64>>()
+    };
+    let (mb, mh) = (medians(b), medians(h));
+    if mb.len() < 3 || mh.len() < 3 {
+        return None;
+    }
+    if paired {
+        let common: Vec<u32> = mb.keys().filter(|r| mh.contains_key(r)).copied().collect();
+        Some((common.iter().map(|r| mb[r]).collect(), common.iter().map(|r| mh[r]).collect()))
+    } else {
+        Some((mb.into_values().collect(), mh.into_values().collect()))
+    }
 }
 
 /// A wall change counts when it is significant after the FDR correction, its interval excludes 1, and
@@ -395,6 +457,7 @@ mod tests {
                     arch: "x".into(),
                     fingerprint: "same".into(),
                 },
+                pairing: None,
             },
             benchmarks: benches,
         }
@@ -424,6 +487,7 @@ mod tests {
                     sample_iters: vec![1; samples.len()],
                     samples,
                     warmup_iters: 1,
+                    rounds: Vec::new(),
                 }),
                 allocs_per_op: Some(allocs),
                 bytes_per_op: Some(allocs * 64.0),
@@ -612,5 +676,69 @@ mod tests {
         assert!(instr.iter().all(|c| c.verdict == Verdict::Inconclusive));
         assert!(v.warnings.iter().any(|w| w.contains("different toolchains")));
         assert_eq!(v.verdict, "pass");
+    }
+
+    /// Interleaved sides: every round shares a drift factor (up to ±15%) on both sides, as a noisy
+    /// machine would impose; within a round the samples vary by 1%.
+    fn interleaved(rng: &mut SplitMix64, factor: f64, rounds: u32) -> (Results, Results) {
+        let mut sides = [Vec::new(), Vec::new()];
+        for i in 0..40 {
+            let mut per_side: [(Vec<f64>, Vec<u32>); 2] = Default::default();
+            for r in 0..rounds {
+                let drift = 1.0 + 0.3 * ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                for (k, f) in [1.0, factor].into_iter().enumerate() {
+                    for _ in 0..5 {
+                        let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                        per_side[k].0.push(1000.0 * (1.0 + i as f64) * drift * f * (1.0 + 0.01 * (u - 0.5)));
+                        per_side[k].1.push(r);
+                    }
+                }
+            }
+            for k in 0..2 {
+                let mut b = bench(&format!("s/b{i:02}"), 1.0, 0.0, 1, rng, 2.0);
+                let (samples, round) = std::mem::take(&mut per_side[k]);
+                let w = b.metrics.ns_per_op.as_mut().unwrap();
+                w.median = stats::median(&samples);
+                w.sample_iters = vec![1; samples.len()];
+                w.samples = samples;
+                w.rounds = round;
+                sides[k].push(b);
+            }
+        }
+        let [a, b] = sides;
+        let (mut a, mut b) = (results(a), results(b));
+        a.meta.pairing = Some("job-1".into());
+        b.meta.pairing = Some("job-1".into());
+        (a, b)
+    }
+
+    #[test]
+    fn interleaved_rounds_are_paired_so_shared_drift_cancels() {
+        let mut rng = SplitMix64::new(12);
+        let gate = crate::config::Config::builtin().gate;
+        for _ in 0..3 {
+            let (a, b) = interleaved(&mut rng, 1.0, 10);
+            let v = compare(&a, &b, &Policy::new(&gate));
+            let flagged: Vec<_> =
+                v.comparisons.iter().filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved)).collect();
+            assert!(flagged.is_empty(), "{flagged:#?}");
+            let c = v.comparisons.iter().find(|c| c.metric == "ns_per_op").unwrap();
+            assert_eq!(c.note.as_deref(), Some("paired over 10 rounds"));
+            assert!(c.mde.unwrap() < 1.01, "drift cancels: {c:?}");
+        }
+        // +3% is far below the ±15% drift, yet every benchmark is caught.
+        let (a, b) = interleaved(&mut rng, 1.03, 10);
+        let v = compare(&a, &b, &Policy::new(&gate));
+        let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
+        assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
+        // The same rounds from separate runs (no common job) are not paired: Welch's test over the
+        // rounds sees the ±15% drift as noise and cannot resolve 3%, so it says so, without a regression.
+        let (mut a, mut b) = interleaved(&mut rng, 1.03, 10);
+        a.meta.pairing = None;
+        b.meta.pairing = None;
+        let v = compare(&a, &b, &Policy::new(&gate));
+        let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
+        assert!(wall.iter().all(|c| c.note.as_deref() == Some("Welch over 10 rounds")), "{wall:#?}");
+        assert!(wall.iter().all(|c| c.verdict == Verdict::Inconclusive), "{wall:#?}");
     }
 }

@@ -25,6 +25,11 @@ pub struct Workspace {
     pub manifest_path: Option<PathBuf>,
     /// Bench targets of members that depend on benchgate: `(package, target)`.
     pub bench_targets: Vec<(String, String)>,
+    /// benchgate's own files (index, scratch, tool homes); `<target_dir>/benchgate` unless set.
+    pub state_dir: PathBuf,
+    /// A target directory imposed on cargo (`CARGO_TARGET_DIR`), for the base of a revision comparison
+    /// which shares the head's target directory so that dependencies are built once.
+    pub cargo_target_dir: Option<PathBuf>,
 }
 
 /// A built bench binary and the benchmarks it declares.
@@ -33,6 +38,10 @@ pub struct BenchBinary {
     pub package: String,
     pub target: String,
     pub exe: PathBuf,
+    /// Digest of the binary's code and data, without debug information and build id
+    /// ([`crate::meta::code_digest`]): equal digests mean the same program.
+    #[serde(default)]
+    pub digest: String,
     pub benchmarks: Vec<DeclInfo>,
 }
 
@@ -109,6 +118,33 @@ struct MetaDep {
     name: String,
 }
 
+/// Aligns every function to `bytes` (a power of two; 0 leaves rustc's default): an unchanged function
+/// then has the same layout relative to cache lines and branch-predictor boundaries whatever code
+/// precedes it, so a change elsewhere in the binary does not move its wall time (measured: a routine
+/// whose code did not change ran 41% slower in the head binary without this, 0-2% with it). The flag
+/// joins the rustflags the user already has: appended to RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS when
+/// set, else given as `--config build.rustflags`, which cargo merges with its config files.
+fn add_alignment(cmd: &mut Command, bytes: u32) {
+    if bytes == 0 {
+        return;
+    }
+    let flag = format!("llvm-args=-align-all-functions={}", bytes.trailing_zeros());
+    if let Some(encoded) = std::env::var_os("CARGO_ENCODED_RUSTFLAGS") {
+        let mut v = encoded.to_string_lossy().into_owned();
+        for part in ["-C", flag.as_str()] {
+            if !v.is_empty() {
+                v.push('\x1f');
+            }
+            v.push_str(part);
+        }
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", v);
+    } else if let Some(flags) = std::env::var_os("RUSTFLAGS") {
+        cmd.env("RUSTFLAGS", format!("{} -C {flag}", flags.to_string_lossy()));
+    } else {
+        cmd.arg("--config").arg(format!("build.rustflags=[\"-C\", \"{flag}\"]"));
+    }
+}
+
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
@@ -116,12 +152,24 @@ fn cargo() -> Command {
 impl Workspace {
     /// Reads the workspace at `manifest_path` (or the current directory) with `cargo metadata`.
     pub fn discover(manifest_path: Option<&Path>) -> Result<Workspace, DriverError> {
+        Workspace::discover_with(manifest_path, None, None)
+    }
+
+    /// As [`Workspace::discover`], building into `target_dir` and keeping benchgate's files in `state_dir`.
+    pub fn discover_with(
+        manifest_path: Option<&Path>,
+        target_dir: Option<&Path>,
+        state_dir: Option<&Path>,
+    ) -> Result<Workspace, DriverError> {
         // Absolute, because cargo later runs from the workspace root.
         let manifest_path = match manifest_path {
             Some(m) => Some(std::path::absolute(m).map_err(|source| DriverError::Io { path: m.to_owned(), source })?),
             None => None,
         };
         let mut cmd = cargo();
+        if let Some(t) = target_dir {
+            cmd.env("CARGO_TARGET_DIR", t);
+        }
         cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
         if let Some(m) = &manifest_path {
             cmd.arg("--manifest-path").arg(m);
@@ -143,12 +191,20 @@ impl Workspace {
         if bench_targets.is_empty() {
             return Err(DriverError::NoBenchTargets(meta.workspace_root.display().to_string()));
         }
-        Ok(Workspace { root: meta.workspace_root, target_dir: meta.target_directory, manifest_path, bench_targets })
+        let state_dir = state_dir.map(Path::to_owned).unwrap_or_else(|| meta.target_directory.join("benchgate"));
+        Ok(Workspace {
+            root: meta.workspace_root,
+            target_dir: meta.target_directory,
+            manifest_path,
+            bench_targets,
+            state_dir,
+            cargo_target_dir: target_dir.map(Path::to_owned),
+        })
     }
 
-    /// benchgate's own files under the target directory.
+    /// benchgate's own files: `<target>/benchgate` unless the workspace was discovered with another.
     pub fn state_dir(&self) -> PathBuf {
-        self.target_dir.join("benchgate")
+        self.state_dir.clone()
     }
 
     fn index_path(&self) -> PathBuf {
@@ -157,9 +213,13 @@ impl Workspace {
 
     /// Builds every bench target with `cargo bench --no-run` (cargo's progress goes to stderr), lists
     /// the benchmarks of each binary, and records them in the index for `benchgate exec`.
-    pub fn build(&self) -> Result<Index, DriverError> {
+    pub fn build(&self, align_functions: u32) -> Result<Index, DriverError> {
         let mut cmd = cargo();
+        if let Some(t) = &self.cargo_target_dir {
+            cmd.env("CARGO_TARGET_DIR", t);
+        }
         cmd.args(["bench", "--no-run", "--message-format=json-render-diagnostics"]);
+        add_alignment(&mut cmd, align_functions);
         if let Some(m) = &self.manifest_path {
             cmd.arg("--manifest-path").arg(m);
         }
@@ -197,6 +257,8 @@ impl Workspace {
                     package: package.clone(),
                     target: target.clone(),
                     exe: exe.clone(),
+                    digest: crate::meta::code_digest(exe)
+                        .map_err(|source| DriverError::Io { path: exe.clone(), source })?,
                     benchmarks,
                 }),
                 // A bench target of a benchgate-using package may still be a criterion or libtest
@@ -353,12 +415,125 @@ pub struct RunOptions {
     pub out: PathBuf,
 }
 
+/// What one lane of one benchmark came to.
+pub(crate) enum LaneOutcome {
+    Done(Outcome),
+    Skipped(String),
+    Failed(Failure),
+}
+
+/// Runs one lane of one benchmark in its own process. An interrupt ends the whole run: `Err`, naming
+/// the results file that keeps what finished.
+pub(crate) fn lane_outcome(
+    exe: &Path,
+    args: &[String],
+    report: &Path,
+    timeout: Duration,
+    env: &instr::ChildEnv,
+    results_file: &Path,
+) -> Result<LaneOutcome, DriverError> {
+    let outcome = run_worker(exe, args, report, timeout, env);
+    if interrupted() {
+        // The benchmark in progress is dropped, not recorded as failed.
+        return Err(DriverError::Interrupted(results_file.to_owned()));
+    }
+    Ok(match outcome {
+        Ok(ReportBody::Outcome(outcome)) => LaneOutcome::Done(outcome),
+        Ok(ReportBody::Skipped(why)) => LaneOutcome::Skipped(why),
+        Ok(ReportBody::Error(message)) => LaneOutcome::Failed(Failure { kind: FailureKind::Error, message }),
+        Ok(other) => {
+            LaneOutcome::Failed(Failure { kind: FailureKind::Error, message: format!("unexpected report: {other:?}") })
+        }
+        Err(failure) => LaneOutcome::Failed(failure),
+    })
+}
+
+/// Folds a lane's outcome into a benchmark's result.
+pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome) {
+    match outcome {
+        LaneOutcome::Done(o) => apply(&mut result.metrics, o),
+        LaneOutcome::Skipped(why) => {
+            result.skipped.insert(lane, why);
+        }
+        LaneOutcome::Failed(f) => {
+            result.failures.insert(lane, f);
+        }
+    }
+}
+
+/// Wall samples from several processes (rounds) of one benchmark on one side, merged; each sample keeps
+/// the round it came from.
+#[derive(Default)]
+pub(crate) struct WallAccumulator {
+    samples: Option<crate::measure::wall::WallSamples>,
+    rounds: Vec<u32>,
+    /// A process failed: no estimate.
+    pub failed: bool,
+}
+
+impl WallAccumulator {
+    pub(crate) fn push(&mut self, round: u32, s: crate::measure::wall::WallSamples) {
+        self.rounds.extend(std::iter::repeat_n(round, s.ns.len()));
+        match self.samples.as_mut() {
+            None => self.samples = Some(s),
+            Some(all) => {
+                all.iters.extend(s.iters);
+                all.ns.extend(s.ns);
+            }
+        }
+    }
+
+    /// The estimate over every sample; `keep_rounds` records each sample's round in it.
+    pub(crate) fn finish(self, keep_rounds: bool) -> Option<crate::model::WallEstimate> {
+        if self.failed {
+            return None;
+        }
+        let mut estimate = crate::stats::wall_estimate(&self.samples?);
+        if keep_rounds {
+            estimate.rounds = self.rounds;
+        }
+        Some(estimate)
+    }
+}
+
+/// An empty result for a declared benchmark.
+pub(crate) fn empty_result(decl: &DeclInfo) -> BenchResult {
+    BenchResult {
+        id: decl.id.clone(),
+        suite: decl.suite.clone(),
+        name: decl.name.clone(),
+        param: decl.param.clone(),
+        throughput: decl.throughput,
+        metrics: Metrics::default(),
+        failures: BTreeMap::new(),
+        skipped: BTreeMap::new(),
+    }
+}
+
 /// Progress events for whoever shows them.
 pub enum Event<'a> {
-    Start { total: usize },
-    BenchStart { index: usize, total: usize, id: &'a str },
-    BenchDone { result: &'a BenchResult, elapsed: Duration },
-    LaneSkipped { lane: Lane, reason: &'a str },
+    Start {
+        total: usize,
+    },
+    BenchStart {
+        index: usize,
+        total: usize,
+        id: &'a str,
+    },
+    BenchDone {
+        result: &'a BenchResult,
+        elapsed: Duration,
+    },
+    /// A benchmark of a revision comparison, measured on the sides that have it.
+    PairDone {
+        base: Option<&'a BenchResult>,
+        head: Option<&'a BenchResult>,
+        elapsed: Duration,
+    },
+    LaneSkipped {
+        lane: Lane,
+        reason: &'a str,
+    },
 }
 
 /// Runs the selected benchmarks in the requested lanes, writing `opts.out` after every benchmark.
@@ -397,16 +572,7 @@ pub fn run(
     for (i, (bin, decl)) in selected.iter().enumerate() {
         on_event(Event::BenchStart { index: i + 1, total: selected.len(), id: &decl.id });
         let started = Instant::now();
-        let mut result = BenchResult {
-            id: decl.id.clone(),
-            suite: decl.suite.clone(),
-            name: decl.name.clone(),
-            param: decl.param.clone(),
-            throughput: decl.throughput,
-            metrics: Metrics::default(),
-            failures: BTreeMap::new(),
-            skipped: BTreeMap::new(),
-        };
+        let mut result = empty_result(decl);
         for &lane in &opts.lanes {
             if lane == Lane::Instr
                 && let Some(why) = &instr_skip
@@ -414,30 +580,34 @@ pub fn run(
                 result.skipped.insert(lane, why.clone());
                 continue;
             }
+            if lane == Lane::Wall {
+                // Several processes, each a fresh draw of address-space layout; the process is the
+                // unit `compare` tests on.
+                let (processes, plan) = config.wall_processes(opts.mode);
+                let mut acc = WallAccumulator::default();
+                for p in 0..processes {
+                    let report = scratch.path().join(format!("{i}-wall-{p}.json"));
+                    let args = lane_args(lane, decl, config, opts.mode, Some(&plan), &report, ws);
+                    let env = instr::ChildEnv::default();
+                    match lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &opts.out)? {
+                        LaneOutcome::Done(Outcome::Wall(s)) => acc.push(p, s),
+                        other => {
+                            acc.failed = true;
+                            record(&mut result, lane, other);
+                            break;
+                        }
+                    }
+                }
+                if let Some(estimate) = acc.finish(processes > 1) {
+                    result.metrics.ns_per_op = Some(estimate);
+                }
+                continue;
+            }
             let report = scratch.path().join(format!("{i}-{lane}.json"));
-            let args = lane_args(lane, decl, config, opts.mode, &report, ws);
+            let args = lane_args(lane, decl, config, opts.mode, None, &report, ws);
             let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
-            let outcome = run_worker(&bin.exe, &args, &report, config.timeout(), &env);
-            if interrupted() {
-                // The benchmark in progress is dropped, not recorded as failed.
-                return Err(DriverError::Interrupted(opts.out.clone()));
-            }
-            match outcome {
-                Ok(ReportBody::Outcome(outcome)) => apply(&mut result.metrics, outcome),
-                Ok(ReportBody::Skipped(why)) => {
-                    result.skipped.insert(lane, why);
-                }
-                Ok(ReportBody::Error(message)) => {
-                    result.failures.insert(lane, Failure { kind: FailureKind::Error, message });
-                }
-                Ok(other) => {
-                    let message = format!("unexpected report: {other:?}");
-                    result.failures.insert(lane, Failure { kind: FailureKind::Error, message });
-                }
-                Err(failure) => {
-                    result.failures.insert(lane, failure);
-                }
-            }
+            let outcome = lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &opts.out)?;
+            record(&mut result, lane, outcome);
         }
         if let (Some(t), Some(w)) = (result.throughput, &result.metrics.ns_per_op) {
             result.metrics.throughput = ThroughputRate::at(t, w.median);
@@ -452,24 +622,25 @@ pub fn run(
     Ok(results)
 }
 
-fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
+pub(crate) fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
     std::fs::create_dir_all(dir).map_err(|source| DriverError::Io { path: dir.to_owned(), source })?;
     Ok(dir)
 }
 
-/// The protocol arguments for one lane of one benchmark.
-fn lane_args(
+/// The protocol arguments for one lane of one benchmark; `wall` overrides the configured wall settings.
+pub(crate) fn lane_args(
     lane: Lane,
     decl: &DeclInfo,
     config: &Config,
     mode: RunMode,
+    wall: Option<&crate::config::WallSettings>,
     report: &Path,
     ws: &Workspace,
 ) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     match lane {
         Lane::Wall => {
-            let w = config.wall(mode);
+            let w = wall.cloned().unwrap_or_else(|| config.wall(mode));
             args.extend([flag::RUN.into(), decl.id.clone(), flag::LANE.into(), "wall".into()]);
             args.extend([flag::WARM_UP_MS.into(), w.warm_up_ms.to_string()]);
             args.extend([flag::MEASUREMENT_MS.into(), w.measurement_ms.to_string()]);

@@ -18,8 +18,10 @@ pub struct Thresholds {
     pub alloc_bytes: f64,
     /// Relative change of instructions per op tolerated (0.005 = 0.5%).
     pub instr_ratio: f64,
-    /// Relative change of the median ns/op that counts (0.03 = 3%), if significant.
+    /// Relative change of the median ns/op that counts (0.03 = 3%), if significant, between separate runs.
     pub wall_ratio: f64,
+    /// The same for base and head measured interleaved in one job (`run --compare`).
+    pub wall_ratio_interleaved: f64,
 }
 
 /// Some thresholds: a per-suite or per-benchmark override. Absent keys keep the outer value.
@@ -29,6 +31,7 @@ pub struct Override {
     pub alloc_bytes: Option<f64>,
     pub instr_ratio: Option<f64>,
     pub wall_ratio: Option<f64>,
+    pub wall_ratio_interleaved: Option<f64>,
 }
 
 /// `[[gate.bench]]`: an override for the benchmarks whose id matches a glob.
@@ -40,6 +43,7 @@ pub struct BenchOverride {
     pub alloc_bytes: Option<f64>,
     pub instr_ratio: Option<f64>,
     pub wall_ratio: Option<f64>,
+    pub wall_ratio_interleaved: Option<f64>,
 }
 
 /// The `[gate]` section: lane defaults, then `[gate.suite.<name>]`, then `[[gate.bench]]` (later
@@ -50,6 +54,7 @@ pub struct GateConfig {
     pub alloc_bytes: f64,
     pub instr_ratio: f64,
     pub wall_ratio: f64,
+    pub wall_ratio_interleaved: f64,
     /// False discovery rate across all wall comparisons of one compare.
     pub fdr: f64,
     #[serde(default)]
@@ -115,7 +120,8 @@ impl GateConfig {
             nonneg(format!("{prefix}.alloc_allocs"), o.alloc_allocs)?;
             nonneg(format!("{prefix}.alloc_bytes"), o.alloc_bytes)?;
             nonneg(format!("{prefix}.instr_ratio"), o.instr_ratio)?;
-            nonneg(format!("{prefix}.wall_ratio"), o.wall_ratio)
+            nonneg(format!("{prefix}.wall_ratio"), o.wall_ratio)?;
+            nonneg(format!("{prefix}.wall_ratio_interleaved"), o.wall_ratio_interleaved)
         };
         check("gate", &self.defaults_as_override())?;
         if !(self.fdr > 0.0 && self.fdr < 1.0) {
@@ -137,6 +143,7 @@ impl GateConfig {
             alloc_bytes: Some(self.alloc_bytes),
             instr_ratio: Some(self.instr_ratio),
             wall_ratio: Some(self.wall_ratio),
+            wall_ratio_interleaved: Some(self.wall_ratio_interleaved),
         }
     }
 
@@ -147,6 +154,7 @@ impl GateConfig {
             alloc_bytes: self.alloc_bytes,
             instr_ratio: self.instr_ratio,
             wall_ratio: self.wall_ratio,
+            wall_ratio_interleaved: self.wall_ratio_interleaved,
         };
         if let Some(o) = self.suite.get(suite) {
             t.apply(o);
@@ -168,6 +176,7 @@ impl BenchOverride {
             alloc_bytes: self.alloc_bytes,
             instr_ratio: self.instr_ratio,
             wall_ratio: self.wall_ratio,
+            wall_ratio_interleaved: self.wall_ratio_interleaved,
         }
     }
 }
@@ -178,6 +187,7 @@ impl Thresholds {
         self.alloc_bytes = o.alloc_bytes.unwrap_or(self.alloc_bytes);
         self.instr_ratio = o.instr_ratio.unwrap_or(self.instr_ratio);
         self.wall_ratio = o.wall_ratio.unwrap_or(self.wall_ratio);
+        self.wall_ratio_interleaved = o.wall_ratio_interleaved.unwrap_or(self.wall_ratio_interleaved);
     }
 }
 
@@ -261,6 +271,7 @@ mod tests {
             alloc_bytes: None,
             instr_ratio: Some(0.01),
             wall_ratio: None,
+            wall_ratio_interleaved: None,
         });
         g.bench.push(BenchOverride {
             pattern: "codec/zstd*".into(),
@@ -268,6 +279,7 @@ mod tests {
             alloc_bytes: Some(64.0),
             instr_ratio: Some(0.02),
             wall_ratio: None,
+            wall_ratio_interleaved: None,
         });
         let plain = g.thresholds("other/x", "other");
         assert_eq!(plain.wall_ratio, 0.03);

@@ -27,11 +27,13 @@ pub mod define;
 pub mod driver;
 pub mod fsutil;
 pub mod gate;
+pub mod interleave;
 pub mod measure;
 pub mod meta;
 pub mod model;
 pub mod protocol;
 pub mod report;
+pub mod revision;
 pub mod runtime;
 pub mod stats;
 

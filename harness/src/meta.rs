@@ -67,6 +67,40 @@ pub fn machine() -> Machine {
 }
 
 /// FNV-1a, 64-bit: stable across platforms and releases, unlike std's hasher.
+/// A digest of an executable's code and data: every section except debug information, symbol tables
+/// and notes (the build id), which record where it was built rather than what it does. Two builds of
+/// the same source in different directories get the same digest. Not an ELF/Mach-O/PE file: the digest
+/// of all its bytes.
+pub fn code_digest(path: &Path) -> std::io::Result<String> {
+    use object::{Object, ObjectSection};
+    let data = std::fs::read(path)?;
+    let mut h = 0xcbf29ce484222325u64;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    };
+    match object::File::parse(&*data) {
+        Ok(file) => {
+            for section in file.sections() {
+                let name = section.name().unwrap_or_default();
+                let skip = name.starts_with(".debug")
+                    || name.starts_with(".zdebug")
+                    || name.starts_with(".note")
+                    || matches!(name, ".comment" | ".symtab" | ".strtab" | ".gnu_debuglink" | ".gnu_debugaltlink");
+                if skip {
+                    continue;
+                }
+                feed(name.as_bytes());
+                feed(section.data().unwrap_or_default());
+            }
+        }
+        Err(_) => feed(&data),
+    }
+    Ok(format!("{h:016x}"))
+}
+
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }

@@ -25,6 +25,15 @@ pub struct Config {
     pub accept: Vec<crate::gate::Accept>,
     pub calibrate: CalibrateConfig,
     pub baseline: BaselineConfig,
+    pub compare: CompareConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CompareConfig {
+    /// Most wall rounds per benchmark.
+    pub rounds: u32,
+    pub time_budget_s: u64,
+    pub quick_time_budget_s: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -45,6 +54,7 @@ pub struct BaselineConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RunConfig {
+    pub align_functions: u32,
     pub timeout_s: u64,
     pub reports_dir: PathBuf,
 }
@@ -57,11 +67,21 @@ pub struct WallSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WallQuick {
+    pub warm_up_ms: u64,
+    pub measurement_ms: u64,
+    pub samples: u64,
+    pub processes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WallConfig {
     pub warm_up_ms: u64,
     pub measurement_ms: u64,
     pub samples: u64,
-    pub quick: WallSettings,
+    /// Processes the samples are spread over (each warms up on its own).
+    pub processes: u32,
+    pub quick: WallQuick,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -177,6 +197,25 @@ impl Config {
         for (i, a) in self.accept.iter().enumerate() {
             a.validate().map_err(|(key, problem)| invalid(&format!("accept[{i}].{key}"), &problem))?;
         }
+        for (key, p) in [("wall.processes", self.wall.processes), ("wall.quick.processes", self.wall.quick.processes)] {
+            if p == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if self.run.align_functions != 0 && !self.run.align_functions.is_power_of_two() {
+            return Err(invalid("run.align_functions", "must be 0 or a power of two"));
+        }
+        if self.compare.rounds < crate::interleave::MIN_ROUNDS {
+            return Err(invalid("compare.rounds", "must be at least 4"));
+        }
+        for (key, v) in [
+            ("compare.time_budget_s", self.compare.time_budget_s),
+            ("compare.quick_time_budget_s", self.compare.quick_time_budget_s),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
         if self.calibrate.runs < 2 {
             return Err(invalid("calibrate.runs", "must be at least 2"));
         }
@@ -201,8 +240,28 @@ impl Config {
                 measurement_ms: self.wall.measurement_ms,
                 samples: self.wall.samples,
             },
-            RunMode::Quick => self.wall.quick.clone(),
+            RunMode::Quick => WallSettings {
+                warm_up_ms: self.wall.quick.warm_up_ms,
+                measurement_ms: self.wall.quick.measurement_ms,
+                samples: self.wall.quick.samples,
+            },
         }
+    }
+
+    /// The wall lane of an ordinary run: how many processes, and what each does (the configured warm-up
+    /// each, measurement time and samples shared out, at least 3 samples per process).
+    pub fn wall_processes(&self, mode: RunMode) -> (u32, WallSettings) {
+        let w = self.wall(mode);
+        let p = match mode {
+            RunMode::Full => self.wall.processes,
+            RunMode::Quick => self.wall.quick.processes,
+        };
+        let per = WallSettings {
+            warm_up_ms: w.warm_up_ms,
+            measurement_ms: (w.measurement_ms / u64::from(p)).max(1),
+            samples: w.samples.div_ceil(u64::from(p)).max(3),
+        };
+        (p, per)
     }
 
     pub fn alloc_iters(&self, mode: RunMode) -> u64 {

@@ -15,8 +15,12 @@ mod noise;
 pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
-/// The version of the results format this build reads and writes. Bump it when the shape changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the results format this build writes. Bump it when the shape changes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Older versions this build still reads: their files are valid files of the current shape (version 2
+/// only added the optional `ns_per_op.rounds` and `meta.pairing`).
+pub const READS_SCHEMA_VERSIONS: [u32; 2] = [1, 2];
 
 /// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -49,6 +53,11 @@ pub struct Meta {
     pub git: Option<GitInfo>,
     pub toolchain: Toolchain,
     pub machine: Machine,
+    /// Set on both sides of an interleaved comparison (`run --compare`): the same value on base and
+    /// head means their wall rounds ran alternately in one job, round `r` of one beside round `r` of
+    /// the other, so `compare` pairs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing: Option<String>,
 }
 
 /// The revision that was measured.
@@ -239,6 +248,10 @@ pub struct WallEstimate {
     pub sample_iters: Vec<u64>,
     /// Iterations run during warm-up (not part of the samples).
     pub warmup_iters: u64,
+    /// For interleaved comparisons (`run --compare`): the round each sample was taken in, parallel to
+    /// `samples`. Absent (empty) for an ordinary run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<u32>,
 }
 
 /// Exact allocation counts over `iters` iterations.
@@ -342,7 +355,10 @@ pub enum LoadErrorKind {
     /// The version field (named) is missing: not a benchgate file of that kind (named).
     #[error("missing `{0}`: not a benchgate {1} file")]
     NoSchemaVersion(&'static str, &'static str),
-    #[error("schema version {found} is not supported (this benchgate reads version {expected})")]
+    #[error(
+        "schema version {found} is not supported (this benchgate writes version {expected} and reads versions {})",
+        versions_read()
+    )]
     SchemaVersion { found: u64, expected: u32 },
     #[error("does not match the results format: {0}")]
     Shape(serde_json::Error),
@@ -365,7 +381,7 @@ impl Results {
         let value = parse_json(text)?;
         let missing = LoadErrorKind::NoSchemaVersion("schema_version", "results");
         let version = value.get("schema_version").and_then(|v| v.as_u64()).ok_or(missing)?;
-        if version != u64::from(SCHEMA_VERSION) {
+        if !READS_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == version) {
             return Err(LoadErrorKind::SchemaVersion { found: version, expected: SCHEMA_VERSION });
         }
         let results: Results = serde_json::from_value(value).map_err(LoadErrorKind::Shape)?;
@@ -388,6 +404,16 @@ impl Results {
                 if !value.is_finite() {
                     return Err(LoadErrorKind::NonFinite { id: b.id.clone(), field });
                 }
+            }
+            if let Some(w) = &b.metrics.ns_per_op
+                && !w.rounds.is_empty()
+                && w.rounds.len() != w.samples.len()
+            {
+                return Err(invalid(format!(
+                    "ns_per_op has {} samples but {} rounds",
+                    w.samples.len(),
+                    w.rounds.len()
+                )));
             }
             if let Some(w) = &b.metrics.ns_per_op
                 && w.samples.len() != w.sample_iters.len()
@@ -449,6 +475,10 @@ impl Metrics {
         }
         out
     }
+}
+
+fn versions_read() -> String {
+    READS_SCHEMA_VERSIONS.map(|v| v.to_string()).join(" and ")
 }
 
 /// Parses JSON text loosely, so that a wrong version can be reported as such rather than as a shape
@@ -529,6 +559,7 @@ mod tests {
                     arch: "x86_64".into(),
                     fingerprint: "0".into(),
                 },
+                pairing: None,
             },
             benchmarks: vec![BenchResult {
                 id: "s/a".into(),
@@ -546,6 +577,7 @@ mod tests {
                         samples: vec![1.5, 1.5],
                         sample_iters: vec![1, 2],
                         warmup_iters: 3,
+                        rounds: Vec::new(),
                     }),
                     allocs_per_op: Some(3.0),
                     bytes_per_op: Some(300.0),
@@ -580,9 +612,13 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_rejected_by_number() {
-        let text = minimal().to_json().replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+        let text = minimal().to_json().replacen("\"schema_version\": 2", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
+        assert!(e.to_string().contains("reads versions 1 and 2"), "{e}");
+        // Version 1 files are version 2 files without rounds: still read.
+        let v1 = minimal().to_json().replacen("\"schema_version\": 2", "\"schema_version\": 1", 1);
+        assert!(Results::parse(&v1).is_ok());
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));
     }
 

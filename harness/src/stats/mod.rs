@@ -6,6 +6,7 @@
 pub mod fdr;
 pub mod noise;
 pub mod rank;
+pub mod rounds;
 
 use crate::measure::wall::WallSamples;
 use crate::model::WallEstimate;
@@ -29,6 +30,7 @@ pub fn wall_estimate(s: &WallSamples) -> WallEstimate {
         samples: per_op,
         sample_iters: s.iters.clone(),
         warmup_iters: s.warmup_iters,
+        rounds: Vec::new(),
     }
 }
 

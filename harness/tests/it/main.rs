@@ -5,6 +5,7 @@ mod adopter;
 mod baseline;
 mod cli;
 mod lanes;
+mod revision;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

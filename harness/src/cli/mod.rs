@@ -14,6 +14,8 @@ use crate::gate::Policy;
 use crate::model::{Lane, Meta, Results, RunMode};
 use crate::report;
 
+mod revision;
+
 /// Exit codes, documented in README.md ("Exit codes").
 pub mod exit_code {
     /// Success: everything ran (and, for comparisons, nothing regressed).
@@ -162,7 +164,7 @@ enum Format {
 }
 
 #[derive(clap::Args, Clone)]
-struct Selection {
+pub(crate) struct Selection {
     /// Only benchmarks of these suites (repeatable).
     #[arg(long)]
     suite: Vec<String>,
@@ -172,7 +174,7 @@ struct Selection {
 }
 
 #[derive(clap::Args)]
-struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
     selection: Selection,
     /// Lanes to run, comma-separated.
@@ -181,9 +183,54 @@ struct RunArgs {
     /// Short warm-up and measurement: minutes for the whole repository instead of tens of minutes.
     #[arg(long)]
     quick: bool,
-    /// Results file (default: `<reports_dir>/run-<time>/results.json`).
+    /// Results file (default: `<reports_dir>/run-<time>/results.json`). With --compare: the folder
+    /// for both sides' results and the verdicts (default: `<reports_dir>/compare-<time>`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Compare the working tree with REV (branch, tag, sha, `origin/main`): by default with the
+    /// merge-base of REV and HEAD, both built and measured in this job, wall rounds interleaved.
+    #[arg(long, value_name = "REV")]
+    compare: Option<String>,
+    /// With --compare: measure against REV itself, not the merge-base.
+    #[arg(long, requires = "compare")]
+    no_merge_base: bool,
+    /// With --compare: measure even when base and head binaries are identical (A/A checks).
+    #[arg(long, requires = "compare")]
+    force: bool,
+    /// With --compare: time for measuring, e.g. `90s`, `15m`, `1h` (default: `[compare]` settings,
+    /// 15 minutes, 5 with --quick).
+    #[arg(long, requires = "compare", value_parser = parse_duration)]
+    time_budget: Option<std::time::Duration>,
+    /// With --compare: the seed of the rounds' random order (default: from the clock).
+    #[arg(long, requires = "compare")]
+    seed: Option<u64>,
+}
+
+/// `90`, `90s`, `15m`, `1h`, `1h30m`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration like 90s, 15m or 1h30m");
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let (mut total, mut num) = (0u64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        total += num.parse::<u64>().map_err(|_| bad())? * unit;
+        num.clear();
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 /// Runs the command line and returns the process exit code.
@@ -265,14 +312,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Build => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
-            let index = ws.build()?;
+            let index = ws.build(load_config(cli.config.as_deref(), &ws)?.run.align_functions)?;
             let n: usize = index.binaries.iter().map(|b| b.benchmarks.len()).sum();
             eprintln!("benchgate: {n} benchmarks in {} bench binaries", index.binaries.len());
             Ok(exit_code::OK)
         }
         Command::List(sel) => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
-            let index = ws.build()?;
+            let index = ws.build(load_config(cli.config.as_deref(), &ws)?.run.align_functions)?;
             let mut out = std::io::stdout().lock();
             for (_, d) in select(&index, &sel)? {
                 writeln!(out, "{}", d.id)?;
@@ -435,12 +482,15 @@ fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow:
     let lanes = parse_lanes(&args.lanes)?;
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
+    if let Some(rev) = args.compare.clone() {
+        return revision::run(&ws, &config, &rev, &lanes, &args);
+    }
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let out = args.out.unwrap_or_else(|| default_run_dir(&ws, &config, "run").join("results.json"));
     if out.is_dir() {
         bail!("{}: is a directory; --out takes a file path", out.display());
     }
-    let index = ws.build()?;
+    let index = ws.build(config.run.align_functions)?;
     let selected = select(&index, &args.selection)?;
     driver::handle_interrupts();
     let results = measure(&ws, &selected, &config, &lanes, mode, &out)?;
@@ -483,6 +533,7 @@ fn measure(
         git: crate::meta::git_info(&ws.root),
         toolchain: crate::meta::toolchain(&ws.root),
         machine: crate::meta::machine(),
+        pairing: None,
     };
     let opts = RunOptions { lanes: lanes.to_vec(), mode, out: out.to_owned() };
     eprintln!("benchgate: results go to {}", out.display());
@@ -507,7 +558,7 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
         let ws = Workspace::discover(manifest)?;
         let config = load_config(config, &ws)?;
         let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
-        let index = ws.build()?;
+        let index = ws.build(config.run.align_functions)?;
         let selected = select(&index, &args.selection)?;
         let folder = default_run_dir(&ws, &config, "calibrate");
         driver::handle_interrupts();
@@ -546,7 +597,22 @@ impl Progress {
                 let width = total.to_string().len();
                 eprint!("[{index:>width$}/{total}] {id} ...");
             }
+            Event::PairDone { base, head, elapsed } => {
+                let side = |r: Option<&crate::model::BenchResult>| match r {
+                    None => "absent".to_owned(),
+                    Some(r) => self.figures(r).join(", "),
+                };
+                eprintln!(" base: {}; head: {} ({:.1}s)", side(base), side(head), elapsed.as_secs_f64());
+            }
             Event::BenchDone { result, elapsed } => {
+                eprintln!(" {} ({:.1}s)", self.figures(result).join(", "), elapsed.as_secs_f64());
+            }
+        }
+    }
+
+    fn figures(&self, result: &crate::model::BenchResult) -> Vec<String> {
+        {
+            {
                 let m = &result.metrics;
                 let mut parts = Vec::new();
                 if let Some(w) = &m.ns_per_op {
@@ -564,7 +630,7 @@ impl Progress {
                 for (lane, f) in &result.failures {
                     parts.push(format!("{lane} FAILED: {}", f.message.lines().next().unwrap_or_default()));
                 }
-                eprintln!(" {} ({:.1}s)", parts.join(", "), elapsed.as_secs_f64());
+                parts
             }
         }
     }

@@ -1,0 +1,210 @@
+//! `benchgate run --compare REV` (and `cargo xtask bench --compare REV`): resolve the base, build it
+//! in the base worktree and head in place, measure both interleaved, compare, and write everything
+//! under `reports/compare-<time>/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use super::{OutputArgs, Progress, RunArgs, default_run_dir, emit, exit_code, select};
+use crate::config::Config;
+use crate::driver::{self, DriverError, Workspace};
+use crate::gate::Policy;
+use crate::interleave::{self, Side};
+use crate::model::{Lane, Meta, Results, RunMode, SCHEMA_VERSION};
+use crate::report;
+use crate::revision;
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(10)]
+}
+
+pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], args: &RunArgs) -> anyhow::Result<i32> {
+    let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
+    let base = revision::resolve(&ws.root, rev, args.no_merge_base)?;
+    if base.via_merge_base {
+        eprintln!(
+            "benchgate: base {} ({}): the merge-base of {rev} ({}) and HEAD ({})",
+            short(&base.commit),
+            base.summary,
+            short(&base.rev_commit),
+            short(&base.head_commit)
+        );
+    } else {
+        eprintln!("benchgate: base {} ({}): {rev} itself", short(&base.commit), base.summary);
+    }
+    if base.head_dirty {
+        eprintln!(
+            "benchgate: head is the working tree, with uncommitted changes on top of {}",
+            short(&base.head_commit)
+        );
+    } else {
+        eprintln!("benchgate: head is the working tree at {}", short(&base.head_commit));
+    }
+
+    // The base worktree holds the whole repository; the workspace may sit in a subdirectory of it.
+    let repo_root = git2::Repository::discover(&ws.root)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_owned))
+        .context("the workspace is not in a git working tree")?;
+    let repo_root = repo_root.canonicalize().unwrap_or(repo_root);
+    let ws_root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
+    let manifest = ws.manifest_path.clone().unwrap_or_else(|| ws.root.join("Cargo.toml"));
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    let rel_manifest = manifest
+        .strip_prefix(&repo_root)
+        .with_context(|| format!("{} is outside the git working tree {}", manifest.display(), repo_root.display()))?
+        .to_owned();
+    let state = ws.state_dir();
+    let worktree = state.join("worktrees").join("base");
+    revision::prepare_worktree(&ws_root, &worktree, &base.commit)?;
+    let base_manifest = worktree.join(&rel_manifest);
+    if !base_manifest.exists() {
+        bail!("the base commit {} has no {}", short(&base.commit), rel_manifest.display());
+    }
+    let base_ws = match Workspace::discover_with(
+        Some(&base_manifest),
+        Some(&state.join("base-target")),
+        Some(&state.join("base-state")),
+    ) {
+        Ok(w) => w,
+        Err(DriverError::NoBenchTargets(_)) => {
+            bail!("the base commit {} has no benchmarks declared with benchgate", short(&base.commit))
+        }
+        Err(e) => return Err(e).context(format!("base {}", short(&base.commit))),
+    };
+    eprintln!("benchgate: building base {} in {}", short(&base.commit), worktree.display());
+    let base_index = base_ws
+        .build(config.run.align_functions)
+        .with_context(|| format!("the base commit {} does not build", short(&base.commit)))?;
+    eprintln!("benchgate: building head");
+    let head_index = ws.build(config.run.align_functions).context("head (the working tree) does not build")?;
+
+    // The union of both sides' selected benchmarks.
+    let base_sel: BTreeMap<&str, &driver::BenchBinary> =
+        select(&base_index, &args.selection).unwrap_or_default().into_iter().map(|(b, d)| (d.id.as_str(), b)).collect();
+    let head_sel: BTreeMap<&str, &driver::BenchBinary> =
+        select(&head_index, &args.selection)?.into_iter().map(|(b, d)| (d.id.as_str(), b)).collect();
+    let ids: BTreeSet<&str> = base_sel.keys().chain(head_sel.keys()).copied().collect();
+    if ids.is_empty() {
+        bail!("no benchmark matches the selection");
+    }
+    for id in &ids {
+        match (base_sel.contains_key(id), head_sel.contains_key(id)) {
+            (true, false) => eprintln!("benchgate: {id} exists only in base (removed in head)"),
+            (false, true) => eprintln!("benchgate: {id} exists only in head (new)"),
+            _ => {}
+        }
+    }
+    let identical = ids.iter().all(|id| match (base_sel.get(id), head_sel.get(id)) {
+        (Some(b), Some(h)) => !b.digest.is_empty() && b.digest == h.digest,
+        _ => false,
+    });
+    if identical && !args.force {
+        eprintln!(
+            "benchgate: base and head benchmark binaries are identical (same code digests): nothing to measure. \
+             --force measures anyway (an A/A check)."
+        );
+        return Ok(exit_code::OK);
+    }
+    if identical {
+        eprintln!("benchgate: base and head binaries are identical; measuring anyway (--force)");
+    }
+
+    let out_dir = args.out.clone().unwrap_or_else(|| default_run_dir(ws, config, "compare"));
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+    });
+    let meta = |dir: &Path, side_ws: &Workspace| Meta {
+        benchgate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: crate::meta::now_rfc3339(),
+        finished_at: None,
+        partial: true,
+        mode,
+        lanes: lanes.to_vec(),
+        git: crate::meta::git_info(dir),
+        toolchain: crate::meta::toolchain(&side_ws.root),
+        machine: crate::meta::machine(),
+        pairing: Some(format!("{seed:016x}")),
+    };
+    let results = |m: Meta| Results { schema_version: SCHEMA_VERSION, meta: m, benchmarks: Vec::new() };
+    let mut base_side = Side {
+        label: "base",
+        ws: &base_ws,
+        index: &base_index,
+        results: results(meta(&worktree, &base_ws)),
+        out: out_dir.join("base.json"),
+    };
+    let mut head_side = Side {
+        label: "head",
+        ws,
+        index: &head_index,
+        results: results(meta(&ws.root, ws)),
+        out: out_dir.join("head.json"),
+    };
+    let budget = args.time_budget.unwrap_or_else(|| {
+        std::time::Duration::from_secs(match mode {
+            RunMode::Full => config.compare.time_budget_s,
+            RunMode::Quick => config.compare.quick_time_budget_s,
+        })
+    });
+    let opts = interleave::Options {
+        lanes: lanes.to_vec(),
+        mode,
+        budget,
+        max_rounds: config.compare.rounds,
+        seed,
+        cache_dir: state.join("cache"),
+    };
+    eprintln!(
+        "benchgate: measuring {} benchmarks, wall rounds interleaved, time budget {}s (seed {seed}); results in {}",
+        ids.len(),
+        budget.as_secs(),
+        out_dir.display()
+    );
+    driver::handle_interrupts();
+    let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+    let mut progress = Progress::default();
+    let started = std::time::Instant::now();
+    interleave::run(&mut base_side, &mut head_side, &ids, config, &opts, &mut |e| progress.print(e))?;
+    eprintln!("benchgate: measured in {:.0}s", started.elapsed().as_secs_f64());
+
+    // Calibrated floors of deterministic lanes still apply (they capture per-process effects such as
+    // hash seeds); the paired wall test does not use floors.
+    let class = crate::baseline::runner_class(None, &config.baseline.runner_class).map_err(anyhow::Error::msg)?;
+    let noise = crate::baseline::ClassDir::new(&ws.root.join(&config.baseline.dir), &class).noise()?;
+    let policy = Policy {
+        gate: &config.gate,
+        accept: &config.accept,
+        noise: noise.as_ref(),
+        today: crate::meta::now_rfc3339()[..10].to_owned(),
+    };
+    let mut verdicts = crate::compare::compare(&base_side.results, &head_side.results, &policy);
+    verdicts.warnings.insert(
+        0,
+        format!(
+            "base {} ({}), head {}{}",
+            short(&base.commit),
+            if base.via_merge_base { format!("merge-base of {rev}") } else { rev.to_owned() },
+            short(&base.head_commit),
+            if base.head_dirty { " + uncommitted changes" } else { "" }
+        ),
+    );
+    write_report(&out_dir, &verdicts)?;
+    eprintln!("benchgate: wrote {}", out_dir.display());
+    emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
+}
+
+fn write_report(dir: &Path, verdicts: &crate::compare::Verdicts) -> anyhow::Result<()> {
+    let files: [(PathBuf, String); 2] = [
+        (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
+        (dir.join("verdicts.md"), report::verdicts::markdown(verdicts)),
+    ];
+    for (path, text) in files {
+        crate::fsutil::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

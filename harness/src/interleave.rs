@@ -1,0 +1,243 @@
+//! Measuring two builds in one job (`run --compare REV`): for each benchmark, the deterministic lanes
+//! (alloc, instr) run once per side, from a cache keyed by the binary's code digest when possible, and
+//! the wall lane runs in rounds, base and head alternating in a random order each round, so that drift
+//! and noisy neighbours hit both sides alike. Samples keep their round, and `compare` pairs the rounds.
+//!
+//! A time budget spreads over the benchmarks as they go: each gets an equal share of what is left, its
+//! deterministic lanes take what they take, and the wall rounds are sized to fit the rest.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, WallSettings};
+use crate::driver::{self, BenchBinary, DriverError, Event, Index, LaneOutcome, Workspace};
+use crate::measure::instr;
+use crate::model::{Lane, Results, RunMode};
+use crate::protocol::{DeclInfo, Outcome};
+use crate::stats::SplitMix64;
+
+/// One side of the comparison: a built workspace and the results file it fills.
+pub struct Side<'a> {
+    /// `base` or `head`, for messages.
+    pub label: &'static str,
+    pub ws: &'a Workspace,
+    pub index: &'a Index,
+    pub results: Results,
+    pub out: PathBuf,
+}
+
+/// How to measure.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub lanes: Vec<Lane>,
+    pub mode: RunMode,
+    /// For everything, deterministic lanes included.
+    pub budget: Duration,
+    /// Upper bound on wall rounds per benchmark (fewer when the budget is short, never below 4).
+    pub max_rounds: u32,
+    /// Seeds the order of each round.
+    pub seed: u64,
+    /// Where deterministic-lane outcomes are cached by code digest.
+    pub cache_dir: PathBuf,
+}
+
+/// Rounds never go below this: the paired test needs pairs to have any power at all.
+pub const MIN_ROUNDS: u32 = 4;
+/// Process start-up and report handling per wall process, measured on this machine at 5-15 ms; the
+/// plan reserves this much.
+const SPAWN_MS: u64 = 15;
+
+/// The wall plan for one benchmark: rounds, and what each process (one side, one round) does, for a
+/// benchmark allowed `allowance` of wall time for both sides together.
+pub fn wall_plan(allowance: Duration, configured: &WallSettings, max_rounds: u32) -> (u32, WallSettings) {
+    let total = allowance.as_millis() as u64;
+    let mut rounds = max_rounds.max(MIN_ROUNDS);
+    while rounds > MIN_ROUNDS && total / (2 * u64::from(rounds)) < 60 {
+        rounds -= 1;
+    }
+    let per_process = total / (2 * u64::from(rounds));
+    let warm_up_ms = (per_process * 3 / 10).clamp(10, configured.warm_up_ms.max(10));
+    let measurement_ms = per_process.saturating_sub(warm_up_ms + SPAWN_MS).max(10);
+    let samples = configured.samples.clamp(3, 5);
+    (rounds, WallSettings { warm_up_ms, measurement_ms, samples })
+}
+
+fn find<'a>(index: &'a Index, id: &str) -> Option<(&'a BenchBinary, &'a DeclInfo)> {
+    index.benchmarks().into_iter().find(|(_, d)| d.id == id)
+}
+
+/// The cache file of a deterministic lane's outcome: the same code, benchmark and settings give the
+/// same counts.
+fn cache_path(dir: &Path, bin: &BenchBinary, id: &str, lane: Lane, config: &Config, mode: RunMode) -> Option<PathBuf> {
+    if bin.digest.is_empty() {
+        return None;
+    }
+    let settings = match lane {
+        Lane::Alloc => format!("iters={}", config.alloc_iters(mode)),
+        Lane::Instr => {
+            let i = config.instr(mode);
+            format!("extra={},cache_sim={},protocol={}", i.extra_iters, i.cache_sim, crate::protocol::PROTOCOL_VERSION)
+        }
+        Lane::Wall => return None,
+    };
+    let key = format!("{}|{id}|{lane}|{settings}", bin.digest);
+    Some(dir.join(format!("{:016x}.json", crate::meta::fnv1a64(key.as_bytes()))))
+}
+
+/// Runs the comparison over `ids` (the union of both sides' selected benchmarks, sorted), writing both
+/// results files after every benchmark.
+pub fn run<'a>(
+    base: &mut Side<'a>,
+    head: &mut Side<'a>,
+    ids: &[String],
+    config: &Config,
+    opts: &Options,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<(), DriverError> {
+    let started = Instant::now();
+    let mut rng = SplitMix64::new(opts.seed);
+    let scratch = tempfile::tempdir_in(driver::ensure_dir(&head.ws.state_dir())?)
+        .map_err(|source| DriverError::Io { path: head.ws.state_dir(), source })?;
+    driver::ensure_dir(&opts.cache_dir)?;
+    let mut instr_env = instr::ChildEnv::default();
+    let mut instr_skip: Option<String> = None;
+    if opts.lanes.contains(&Lane::Instr) {
+        match instr::prepare(&instr::tools_dir(&head.ws.state_dir().join("tools"))) {
+            Ok(env) => instr_env = env,
+            Err(why) => {
+                on_event(Event::LaneSkipped { lane: Lane::Instr, reason: &why });
+                instr_skip = Some(why);
+            }
+        }
+    }
+    for side in [&*base, &*head] {
+        write(side)?;
+    }
+    on_event(Event::Start { total: ids.len() });
+    for (i, id) in ids.iter().enumerate() {
+        on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
+        let bench_started = Instant::now();
+        let remaining = opts.budget.saturating_sub(started.elapsed());
+        let allowance = remaining / (ids.len() - i) as u32;
+        let (b, h) = (find(base.index, id), find(head.index, id));
+        let mut results = [b.map(|(_, d)| driver::empty_result(d)), h.map(|(_, d)| driver::empty_result(d))];
+        let sides = [(&*base, b), (&*head, h)];
+        // Deterministic lanes: once per side, from the cache when the code is the same.
+        for lane in opts.lanes.iter().copied().filter(|l| *l != Lane::Wall) {
+            for (k, (side, found)) in sides.iter().enumerate() {
+                let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
+                if lane == Lane::Instr
+                    && let Some(why) = &instr_skip
+                {
+                    result.skipped.insert(lane, why.clone());
+                    continue;
+                }
+                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode);
+                if let Some(o) = cached
+                    .as_ref()
+                    .and_then(|p| std::fs::read(p).ok())
+                    .and_then(|t| serde_json::from_slice::<Outcome>(&t).ok())
+                {
+                    driver::record(result, lane, LaneOutcome::Done(o));
+                    continue;
+                }
+                let report = scratch.path().join(format!("{i}-{}-{lane}.json", side.label));
+                let args = driver::lane_args(lane, decl, config, opts.mode, None, &report, side.ws);
+                let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
+                let outcome = driver::lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &side.out)?;
+                if let (LaneOutcome::Done(o), Some(path)) = (&outcome, &cached) {
+                    let _ = crate::fsutil::write_atomic(path, &serde_json::to_vec(o).expect("outcome serializes"));
+                }
+                driver::record(result, lane, outcome);
+            }
+        }
+        if opts.lanes.contains(&Lane::Wall) {
+            let wall_allowance = allowance.saturating_sub(bench_started.elapsed());
+            let both = results.iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
+            let (rounds, plan) = if both {
+                wall_plan(wall_allowance, &config.wall(opts.mode), opts.max_rounds)
+            } else {
+                // One side only (a new or removed benchmark) or a failed side: measured as an ordinary run.
+                config.wall_processes(opts.mode)
+            };
+            let mut acc: [driver::WallAccumulator; 2] = Default::default();
+            for round in 0..rounds {
+                let order: [usize; 2] = if rng.below(2) == 0 { [0, 1] } else { [1, 0] };
+                for k in order {
+                    let (side, found) = sides[k];
+                    let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
+                    if acc[k].failed || !result.failures.is_empty() && rounds > 1 {
+                        continue;
+                    }
+                    let report = scratch.path().join(format!("{i}-{}-wall-{round}.json", side.label));
+                    let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&plan), &report, side.ws);
+                    let outcome = driver::lane_outcome(
+                        &bin.exe,
+                        &args,
+                        &report,
+                        config.timeout(),
+                        &instr::ChildEnv::default(),
+                        &side.out,
+                    )?;
+                    match outcome {
+                        LaneOutcome::Done(Outcome::Wall(s)) => acc[k].push(round, s),
+                        other => {
+                            acc[k].failed = true;
+                            driver::record(result, Lane::Wall, other);
+                        }
+                    }
+                }
+            }
+            for (a, result) in acc.into_iter().zip(results.iter_mut()) {
+                if let (Some(estimate), Some(result)) = (a.finish(rounds > 1), result.as_mut()) {
+                    result.metrics.ns_per_op = Some(estimate);
+                }
+            }
+        }
+        for r in results.iter_mut().flatten() {
+            if let (Some(t), Some(w)) = (r.throughput, &r.metrics.ns_per_op) {
+                r.metrics.throughput = crate::model::ThroughputRate::at(t, w.median);
+            }
+        }
+        let [rb, rh] = results;
+        on_event(Event::PairDone { base: rb.as_ref(), head: rh.as_ref(), elapsed: bench_started.elapsed() });
+        if let Some(r) = rb {
+            base.results.upsert(r);
+        }
+        if let Some(r) = rh {
+            head.results.upsert(r);
+        }
+        write(base)?;
+        write(head)?;
+    }
+    for side in [&mut *base, &mut *head] {
+        side.results.meta.partial = false;
+        side.results.meta.finished_at = Some(crate::meta::now_rfc3339());
+        write(side)?;
+    }
+    Ok(())
+}
+
+fn write(side: &Side<'_>) -> Result<(), DriverError> {
+    crate::fsutil::write_atomic(&side.out, side.results.to_json().as_bytes())
+        .map_err(|source| DriverError::Io { path: side.out.clone(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_plans_fit_the_allowance_and_keep_enough_rounds() {
+        let quick = WallSettings { warm_up_ms: 100, measurement_ms: 300, samples: 20 };
+        for ms in [200u64, 1_000, 1_500, 8_000, 60_000] {
+            let (rounds, p) = wall_plan(Duration::from_millis(ms), &quick, 10);
+            assert!((MIN_ROUNDS..=10).contains(&rounds), "{ms}: {rounds}");
+            assert!(p.warm_up_ms <= 100 && p.samples == 5 && p.measurement_ms >= 10);
+            let spent = 2 * u64::from(rounds) * (p.warm_up_ms + p.measurement_ms + SPAWN_MS);
+            assert!(spent <= ms.max(2 * u64::from(MIN_ROUNDS) * 35) + 2 * u64::from(rounds), "{ms}: {spent}");
+        }
+        assert_eq!(wall_plan(Duration::from_millis(8_000), &quick, 10).0, 10);
+        assert_eq!(wall_plan(Duration::from_millis(500), &quick, 10).0, MIN_ROUNDS);
+    }
+}

@@ -1,0 +1,249 @@
+//! Revisions for `run --compare REV` (git2): resolving REV and the merge-base, whether the working tree
+//! has uncommitted changes, and the base's git worktree under `target/benchgate/worktrees/`, reused
+//! across runs. Nothing is left in the user's branches: libgit2 needs a branch to add a worktree, so a
+//! temporary one is made, the worktree's HEAD is detached onto the commit, and the branch is deleted;
+//! leftovers of an interrupted run (a temporary branch, a worktree whose directory is gone) are
+//! removed at the next run.
+
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
+
+/// The worktree's name in `.git/worktrees/`.
+const WORKTREE_NAME: &str = "benchgate-base";
+/// Prefix of the temporary branch that adding a worktree needs.
+const TEMP_BRANCH_PREFIX: &str = "benchgate-tmp-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevisionError {
+    #[error("{} is not in a git repository: --compare needs one", .0.display())]
+    NoRepository(PathBuf),
+    #[error("unknown revision `{0}` (not a branch, tag or commit git knows here)")]
+    UnknownRevision(String),
+    #[error(
+        "this is a shallow clone and the merge-base of `{0}` and HEAD is not in its history; fetch the history \
+         (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout), or compare with `--no-merge-base`"
+    )]
+    ShallowNoMergeBase(String),
+    #[error("`{0}` and HEAD have no common ancestor; compare with `--no-merge-base` to measure against it directly")]
+    NoMergeBase(String),
+    #[error("HEAD does not point to a commit (an empty repository?)")]
+    NoHead,
+    #[error("git: {context}: {source}")]
+    Git { context: String, source: git2::Error },
+}
+
+fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> RevisionError {
+    let context = context.into();
+    move |source| RevisionError::Git { context, source }
+}
+
+/// The base of a comparison, resolved.
+#[derive(Debug, Clone)]
+pub struct Base {
+    /// As the user wrote it.
+    pub rev: String,
+    /// The commit measured as base.
+    pub commit: String,
+    /// The commit REV itself names (equal to `commit` with `--no-merge-base`).
+    pub rev_commit: String,
+    pub via_merge_base: bool,
+    /// HEAD's commit.
+    pub head_commit: String,
+    /// Whether the working tree (head) has uncommitted changes to tracked files.
+    pub head_dirty: bool,
+    /// The base commit's first summary line.
+    pub summary: String,
+}
+
+fn open(dir: &Path) -> Result<Repository, RevisionError> {
+    Repository::discover(dir).map_err(|_| RevisionError::NoRepository(dir.to_owned()))
+}
+
+/// Resolves REV (anything `git rev-parse` understands) and, unless `direct`, the merge-base of REV and HEAD.
+pub fn resolve(dir: &Path, rev: &str, direct: bool) -> Result<Base, RevisionError> {
+    let repo = open(dir)?;
+    let rev_commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|_| RevisionError::UnknownRevision(rev.to_owned()))?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(|_| RevisionError::NoHead)?;
+    let commit = if direct {
+        rev_commit.clone()
+    } else {
+        let oid = repo.merge_base(rev_commit.id(), head.id()).map_err(|_| {
+            if repo.is_shallow() {
+                RevisionError::ShallowNoMergeBase(rev.to_owned())
+            } else {
+                RevisionError::NoMergeBase(rev.to_owned())
+            }
+        })?;
+        repo.find_commit(oid).map_err(git("find the merge-base"))?
+    };
+    Ok(Base {
+        rev: rev.to_owned(),
+        commit: commit.id().to_string(),
+        rev_commit: rev_commit.id().to_string(),
+        via_merge_base: !direct,
+        head_commit: head.id().to_string(),
+        head_dirty: crate::meta::git_info(dir).is_some_and(|g| g.dirty),
+        summary: commit.summary().ok().flatten().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Checks out `commit` (detached) in the base worktree at `path`, creating or repairing the worktree as
+/// needed, and returns its directory.
+pub fn prepare_worktree(dir: &Path, path: &Path, commit: &str) -> Result<PathBuf, RevisionError> {
+    let repo = open(dir)?;
+    let oid = Oid::from_str(commit).map_err(git("parse the commit id"))?;
+    remove_temp_branches(&repo)?;
+    if let Ok(wt) = repo.find_worktree(WORKTREE_NAME) {
+        let usable = wt.validate().is_ok() && wt.path() == path && path.join(".git").exists();
+        if !usable {
+            let mut opts = WorktreePruneOptions::new();
+            opts.valid(true).working_tree(true);
+            wt.prune(Some(&mut opts)).map_err(git("prune the stale base worktree"))?;
+        }
+    }
+    if repo.find_worktree(WORKTREE_NAME).is_err() {
+        if path.exists() {
+            std::fs::remove_dir_all(path).map_err(|e| RevisionError::Git {
+                context: format!("remove {}", path.display()),
+                source: git2::Error::from_str(&e.to_string()),
+            })?;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| RevisionError::Git {
+                context: format!("create {}", parent.display()),
+                source: git2::Error::from_str(&e.to_string()),
+            })?;
+        }
+        let target = repo.find_commit(oid).map_err(git("find the base commit"))?;
+        let branch_name = format!("{TEMP_BRANCH_PREFIX}{}", std::process::id());
+        let branch = repo.branch(&branch_name, &target, true).map_err(git("create a temporary branch"))?;
+        let added = {
+            let reference = branch.get();
+            let mut opts = WorktreeAddOptions::new();
+            opts.reference(Some(reference));
+            repo.worktree(WORKTREE_NAME, path, Some(&opts)).map_err(git("add the base worktree"))
+        };
+        let detached = added.and_then(|wt| {
+            let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the base worktree"))?;
+            wrepo.set_head_detached(oid).map_err(git("detach the base worktree"))
+        });
+        // Always delete the temporary branch, even when adding failed.
+        let deleted = repo
+            .find_branch(&branch_name, BranchType::Local)
+            .and_then(|mut b| b.delete())
+            .map_err(git("delete the temporary branch"));
+        detached?;
+        deleted?;
+    }
+    let wt = repo.find_worktree(WORKTREE_NAME).map_err(git("find the base worktree"))?;
+    let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the base worktree"))?;
+    wrepo.set_head_detached(oid).map_err(git("move the base worktree to the base commit"))?;
+    let mut checkout = git2::build::CheckoutBuilder::new();
+    checkout.force().remove_untracked(true);
+    wrepo.checkout_head(Some(&mut checkout)).map_err(git("check out the base commit"))?;
+    Ok(path.to_owned())
+}
+
+fn remove_temp_branches(repo: &Repository) -> Result<(), RevisionError> {
+    let branches = repo.branches(Some(BranchType::Local)).map_err(git("list branches"))?;
+    for b in branches.flatten() {
+        let (mut branch, _) = b;
+        if branch.name().ok().flatten().is_some_and(|n| n.starts_with(TEMP_BRANCH_PREFIX)) && !branch.is_head() {
+            // A branch still checked out by a half-made worktree cannot be deleted; pruning comes first.
+            let _ = branch.delete();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn sh(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn repo() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        sh(p, &["init", "-q", "-b", "main"]);
+        sh(p, &["config", "user.email", "t@example.com"]);
+        sh(p, &["config", "user.name", "t"]);
+        std::fs::write(p.join("a.txt"), "one\n").unwrap();
+        sh(p, &["add", "."]);
+        sh(p, &["commit", "-qm", "one"]);
+        sh(p, &["checkout", "-qb", "feature"]);
+        std::fs::write(p.join("a.txt"), "two\n").unwrap();
+        sh(p, &["commit", "-qam", "two"]);
+        sh(p, &["checkout", "-q", "main"]);
+        std::fs::write(p.join("b.txt"), "main moved on\n").unwrap();
+        sh(p, &["add", "."]);
+        sh(p, &["commit", "-qm", "three"]);
+        sh(p, &["checkout", "-q", "feature"]);
+        d
+    }
+
+    #[test]
+    fn merge_base_by_default_rev_itself_on_request_and_clear_errors() {
+        let d = repo();
+        let p = d.path();
+        let first = sh(p, &["rev-parse", "main~1"]);
+        let b = resolve(p, "main", false).unwrap();
+        assert_eq!((b.commit.as_str(), b.summary.as_str()), (first.as_str(), "one"));
+        let direct = resolve(p, "main", true).unwrap();
+        assert_eq!(direct.commit, sh(p, &["rev-parse", "main"]));
+        assert!(!b.head_dirty);
+        std::fs::write(p.join("a.txt"), "dirty\n").unwrap();
+        assert!(resolve(p, "main", false).unwrap().head_dirty);
+        let e = resolve(p, "no-such-branch", false).unwrap_err().to_string();
+        assert!(e.contains("unknown revision `no-such-branch`"), "{e}");
+    }
+
+    #[test]
+    fn the_worktree_is_reused_moved_repaired_and_leaves_no_branch() {
+        let d = repo();
+        let p = d.path();
+        let wt = p.join("target/benchgate/worktrees/base");
+        let one = sh(p, &["rev-parse", "main~1"]);
+        prepare_worktree(p, &wt, &one).unwrap();
+        assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "one\n");
+        let branches = sh(p, &["branch", "--list"]);
+        assert!(!branches.contains(TEMP_BRANCH_PREFIX), "{branches}");
+        // Reused and moved to another commit.
+        let three = sh(p, &["rev-parse", "main"]);
+        prepare_worktree(p, &wt, &three).unwrap();
+        assert!(wt.join("b.txt").exists());
+        assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), three);
+        // Its directory deleted (e.g. by `cargo clean`): repaired.
+        std::fs::remove_dir_all(p.join("target")).unwrap();
+        prepare_worktree(p, &wt, &one).unwrap();
+        assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), one);
+        assert_eq!(sh(p, &["worktree", "list"]).lines().count(), 2);
+        assert_eq!(sh(p, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature", "the user's checkout is untouched");
+    }
+
+    #[test]
+    fn a_shallow_clone_without_the_merge_base_says_so() {
+        let d = repo();
+        let c = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", d.path().display());
+        let clone = c.path().join("clone");
+        let out = Command::new("git")
+            .args(["clone", "-q", "--depth", "1", "--no-single-branch", &url])
+            .arg(&clone)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let e = resolve(&clone, "origin/main", false).unwrap_err().to_string();
+        assert!(e.contains("shallow clone") && e.contains("fetch-depth: 0"), "{e}");
+        assert!(resolve(&clone, "origin/main", true).is_ok(), "--no-merge-base still works");
+    }
+}

@@ -1,0 +1,163 @@
+//! `run --compare REV` end to end: a temporary git repository holding a crate with benchgate
+//! benchmarks, a base commit, a branch that doubles one routine's work and adds one allocation per op
+//! to another, and a main branch that moved on (so that only the merge-base is the right base).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::stderr;
+
+const BENCH: &str = r#"
+use benchgate::{Bencher, Harness, black_box};
+
+fn work(n: u64) -> u64 {
+    (0..n).fold(0u64, |a, i| a.wrapping_add(black_box(i).wrapping_mul(3)))
+}
+
+fn demo(h: &mut Harness) {
+    let mut s = h.suite("demo");
+    s.bench("double", |b: &mut Bencher| b.iter(|| work(black_box(DOUBLE))));
+    s.bench("alloc", |b: &mut Bencher| {
+        b.iter(|| {
+            EXTRA
+            work(black_box(50_000))
+        })
+    });
+    s.bench("steady", |b: &mut Bencher| b.iter(|| work(black_box(STEADY))));
+}
+
+benchgate::main!(demo);
+"#;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn write_bench(dir: &Path, double: u64, extra_alloc: bool, steady: u64) {
+    let extra = if extra_alloc { "black_box(Vec::<u8>::with_capacity(64));" } else { "" };
+    let text =
+        BENCH.replace("DOUBLE", &double.to_string()).replace("EXTRA", extra).replace("STEADY", &steady.to_string());
+    std::fs::write(dir.join("benches/demo.rs"), text).unwrap();
+}
+
+fn repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(p.join("benches")).unwrap();
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    std::fs::write(p.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        p.join("Cargo.toml"),
+        format!(
+            "[workspace]\n\n[package]\nname = \"revdemo\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
+             [profile.bench]\ndebug = \"line-tables-only\"\n",
+            harness.display().to_string()
+        ),
+    )
+    .unwrap();
+    // The fixture's lock file pins the same dependency versions (cargo fixes up the root package).
+    std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
+    git(p, &["init", "-q", "-b", "main"]);
+    git(p, &["config", "user.email", "t@example.com"]);
+    git(p, &["config", "user.name", "t"]);
+    write_bench(p, 2_000, false, 3_000);
+    git(p, &["add", "."]);
+    git(p, &["commit", "-qm", "base"]);
+    // The change under review, on a branch.
+    git(p, &["checkout", "-qb", "change"]);
+    write_bench(p, 4_000, true, 3_000);
+    git(p, &["commit", "-qam", "double one routine, allocate in another"]);
+    // main moves on: `steady` gets three times slower there. Against main's tip it would look improved.
+    git(p, &["checkout", "-q", "main"]);
+    write_bench(p, 2_000, false, 9_000);
+    git(p, &["commit", "-qam", "main moves on"]);
+    git(p, &["checkout", "-q", "change"]);
+    d
+}
+
+fn benchgate(repo: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+    cmd.env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("revision-target"));
+    cmd.arg("--manifest-path").arg(repo.join("Cargo.toml"));
+    cmd
+}
+
+fn verdicts(dir: &Path) -> Vec<(String, String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("verdicts.json")).unwrap()).unwrap();
+    v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["metric"].as_str().unwrap().to_owned(),
+                c["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing_in_an_a_a_run() {
+    let d = repo();
+    let p = d.path();
+    let out_dir = p.join("target/report");
+    let out = benchgate(p)
+        .args(["run", "--quick", "--compare", "main", "--time-budget", "45s", "--seed", "7", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.contains("the merge-base of main"), "{err}");
+    let all = verdicts(&out_dir);
+    let mut flagged: Vec<(String, String)> =
+        all.iter().filter(|(_, _, v)| v != "unchanged").map(|(id, m, v)| (format!("{id} {m}"), v.clone())).collect();
+    flagged.sort();
+    let expected = [
+        ("demo/alloc allocs_per_op", "regressed"),
+        ("demo/alloc bytes_per_op", "regressed"),
+        ("demo/double instructions_per_op", "regressed"),
+        ("demo/double ns_per_op", "regressed"),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let md = std::fs::read_to_string(out_dir.join("verdicts.md")).unwrap_or_default();
+    assert_eq!(flagged, expected, "{md}");
+    for f in ["base.json", "head.json", "verdicts.md"] {
+        assert!(out_dir.join(f).exists(), "{f}");
+    }
+    let head: benchgate::model::Results = benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
+    let w = head.benchmarks[0].metrics.ns_per_op.as_ref().unwrap();
+    assert!(w.rounds.iter().max().copied().unwrap_or(0) >= 3, "wall samples carry their rounds");
+
+    // Nothing left behind: no branch, the user's checkout untouched.
+    let branches = Command::new("git").args(["branch", "--list"]).current_dir(p).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&branches.stdout).lines().count(), 2, "only main and change");
+
+    // The same commit on both sides: identical binaries are not measured without --force ...
+    let out = benchgate(p).args(["run", "--quick", "--compare", "HEAD"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("identical"), "{}", stderr(&out));
+    // ... and measured with it, nothing is flagged.
+    let aa_dir = p.join("target/aa");
+    let out = benchgate(p)
+        .args(["run", "--quick", "--compare", "HEAD", "--force", "--time-budget", "30s", "--seed", "11", "--out"])
+        .arg(&aa_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let flagged: Vec<_> =
+        verdicts(&aa_dir).into_iter().filter(|(_, _, v)| v == "regressed" || v == "improved").collect();
+    assert!(flagged.is_empty(), "{flagged:#?}");
+
+    // Bad revisions: a clear message and exit 2, nothing created.
+    let out = benchgate(p).args(["run", "--quick", "--compare", "no-such-rev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown revision `no-such-rev`"), "{}", stderr(&out));
+}
