@@ -108,6 +108,15 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             base.meta.toolchain.rustc_release, head.meta.toolchain.rustc_release
         ));
     }
+    // Rounds pair up only when both sides say they were interleaved in the same job.
+    let paired = base.meta.pairing.is_some() && base.meta.pairing == head.meta.pairing;
+    if !paired && !policy.gate.judge_separate_wall && base.benchmarks.iter().any(|b| b.metrics.ns_per_op.is_some()) {
+        warnings.push(
+            "base and head are separate runs: wall times are reported, not judged (only a same-job comparison, \
+             `run --compare`, judges them; `gate.judge_separate_wall = true` judges them anyway)"
+                .into(),
+        );
+    }
     if base.meta.mode != head.meta.mode {
         warnings.push(format!(
             "base ran in {} mode and head in {} mode: their settings differ",
@@ -134,8 +143,6 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             a.bench, a.metric, a.expires, a.reason
         ));
     }
-    // Rounds pair up only when both sides say they were interleaved in the same job.
-    let paired = base.meta.pairing.is_some() && base.meta.pairing == head.meta.pairing;
     let ids: BTreeSet<&str> = base.benchmarks.iter().chain(&head.benchmarks).map(|b| b.id.as_str()).collect();
     let find = |r: &'_ Results, id: &str| r.benchmarks.iter().find(|b| b.id == id).cloned();
     let mut out = Vec::new();
@@ -170,6 +177,10 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
         c.verdict = judge_wall(&c, policy.gate.fdr, same_machine);
         if !same_machine {
             c.note = Some("different machines: not judged".into());
+        } else if !paired && !policy.gate.judge_separate_wall {
+            // Reported with its evidence; a separate run is no base for a wall verdict (see the config).
+            c.verdict = Verdict::Inconclusive;
+            c.note = Some("separate runs: reported, not judged".into());
         }
         out[slot] = c;
     }
@@ -432,6 +443,28 @@ mod tests {
     use crate::model::{Lane, Machine, Meta, Metrics, RunMode, SCHEMA_VERSION, Toolchain, WallEstimate};
     use crate::stats::SplitMix64;
 
+    /// The built-in gate, judging wall times of separate runs too (what these tests exercise).
+    fn judged() -> crate::gate::GateConfig {
+        let mut g = crate::config::Config::builtin().gate;
+        g.judge_separate_wall = true;
+        g
+    }
+
+    #[test]
+    fn by_default_separate_runs_report_wall_times_without_judging_them() {
+        let mut rng = SplitMix64::new(13);
+        let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.5, Some(3)));
+        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+        let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
+        assert!(wall.iter().all(|c| c.verdict == Verdict::Inconclusive && c.ratio.unwrap() > 1.3), "{wall:#?}");
+        assert_eq!(wall[0].note.as_deref(), Some("separate runs: reported, not judged"));
+        assert!(v.warnings.iter().any(|w| w.contains("separate runs")), "{:?}", v.warnings);
+        // The deterministic lanes are judged as ever: the extra allocation fails the gate.
+        let alloc: Vec<_> = v.comparisons.iter().filter(|c| c.verdict == Verdict::Regressed).collect();
+        assert_eq!(alloc.len(), 3, "allocs, bytes and instructions of s/b03: {alloc:#?}");
+        assert_eq!(v.verdict, "fail");
+    }
+
     fn results(benches: Vec<BenchResult>) -> Results {
         Results {
             schema_version: SCHEMA_VERSION,
@@ -515,7 +548,7 @@ mod tests {
         let mut rng = SplitMix64::new(1);
         for _ in 0..2 {
             let r = suite(&mut rng, 1.0, None);
-            let v = compare(&r, &r, &Policy::new(&crate::config::Config::builtin().gate));
+            let v = compare(&r, &r, &Policy::new(&judged()));
             assert!(!v.regressed() && v.verdict == "pass");
         }
     }
@@ -525,7 +558,7 @@ mod tests {
         let mut rng = SplitMix64::new(2);
         for _ in 0..3 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
-            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+            let v = compare(&a, &b, &Policy::new(&judged()));
             let bad: Vec<_> = v.comparisons.iter().filter(|c| c.verdict == Verdict::Regressed).collect();
             assert!(bad.is_empty(), "{bad:#?}");
         }
@@ -536,7 +569,7 @@ mod tests {
         let mut rng = SplitMix64::new(3);
         for _ in 0..2 {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.5, None));
-            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+            let v = compare(&a, &b, &Policy::new(&judged()));
             let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
             assert_eq!(wall.len(), 50);
             assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
@@ -549,7 +582,7 @@ mod tests {
         let mut rng = SplitMix64::new(4);
         for i in [0, 17, 49] {
             let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, Some(i)));
-            let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+            let v = compare(&a, &b, &Policy::new(&judged()));
             let hits: Vec<_> = v
                 .comparisons
                 .iter()
@@ -566,7 +599,7 @@ mod tests {
         let mut rng = SplitMix64::new(5);
         let a = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 0.0)]);
         let b = results(vec![bench("s/x", 100.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+        let v = compare(&a, &b, &Policy::new(&judged()));
         let c = v.comparisons.iter().find(|c| c.metric == "allocs_per_op").unwrap();
         assert_eq!(c.verdict, Verdict::Regressed);
         assert_eq!(c.note.as_deref(), Some("was allocation-free, now allocates"));
@@ -582,7 +615,7 @@ mod tests {
             crate::model::Failure { kind: crate::model::FailureKind::Panic, message: "boom".into() },
         );
         let head = results(vec![failed, bench("s/new", 1.0, 0.1, 20, &mut rng, 1.0)]);
-        let v = compare(&base, &head, &Policy::new(&crate::config::Config::builtin().gate));
+        let v = compare(&base, &head, &Policy::new(&judged()));
         let verdict = |id: &str| v.comparisons.iter().find(|c| c.id == id).unwrap().verdict;
         assert_eq!(verdict("s/gone"), Verdict::Missing);
         assert_eq!(verdict("s/new"), Verdict::New);
@@ -596,7 +629,7 @@ mod tests {
         let a = suite(&mut rng, 1.0, None);
         let mut b = suite(&mut rng, 2.0, None);
         b.meta.machine.fingerprint = "other".into();
-        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+        let v = compare(&a, &b, &Policy::new(&judged()));
         assert!(v.comparisons.iter().filter(|c| c.metric == "ns_per_op").all(|c| c.verdict == Verdict::Inconclusive));
         assert_eq!(v.warnings.len(), 1);
     }
@@ -616,7 +649,7 @@ mod tests {
     fn accept_entries_apply_until_they_expire_and_only_as_far_as_they_reach() {
         let mut rng = SplitMix64::new(8);
         let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, Some(12)));
-        let gate = crate::config::Config::builtin().gate;
+        let gate = judged();
         let verdict_of = |accept: &[crate::gate::Accept]| {
             let policy = Policy { gate: &gate, accept, noise: None, today: "2026-11-22".into() };
             let v = compare(&a, &b, &policy);
@@ -639,7 +672,7 @@ mod tests {
     fn a_calibrated_noise_floor_raises_the_threshold_of_its_benchmark_only() {
         let mut rng = SplitMix64::new(9);
         let (a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.08, None));
-        let gate = crate::config::Config::builtin().gate;
+        let gate = judged();
         let mut floors = crate::model::NoiseFloors {
             noise_schema_version: crate::model::NOISE_SCHEMA_VERSION,
             runner_class: "test".into(),
@@ -671,7 +704,7 @@ mod tests {
         for x in &mut b.benchmarks {
             x.metrics.instructions_per_op = x.metrics.instructions_per_op.map(|i| i * 1.5);
         }
-        let v = compare(&a, &b, &Policy::new(&crate::config::Config::builtin().gate));
+        let v = compare(&a, &b, &Policy::new(&judged()));
         let instr: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "instructions_per_op").collect();
         assert!(instr.iter().all(|c| c.verdict == Verdict::Inconclusive));
         assert!(v.warnings.iter().any(|w| w.contains("different toolchains")));
@@ -715,7 +748,7 @@ mod tests {
     #[test]
     fn interleaved_rounds_are_paired_so_shared_drift_cancels() {
         let mut rng = SplitMix64::new(12);
-        let gate = crate::config::Config::builtin().gate;
+        let gate = judged();
         for _ in 0..3 {
             let (a, b) = interleaved(&mut rng, 1.0, 10);
             let v = compare(&a, &b, &Policy::new(&gate));

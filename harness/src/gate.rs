@@ -57,6 +57,9 @@ pub struct GateConfig {
     pub wall_ratio_interleaved: f64,
     /// False discovery rate across all wall comparisons of one compare.
     pub fdr: f64,
+    /// Judge wall times of separate runs (not interleaved in one job). Off by default: wall times are
+    /// then reported with their evidence, never failed.
+    pub judge_separate_wall: bool,
     #[serde(default)]
     pub suite: BTreeMap<String, Override>,
     #[serde(default)]

@@ -146,7 +146,8 @@ fn bad_baselines_and_bad_runs_are_refused_naming_the_file() {
 #[test]
 fn calibration_floors_are_stored_with_the_class_and_used_by_compare() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "");
+    // Wall times of separate runs are judged only on request.
+    let cfg = config(dir.path(), "[gate]\njudge_separate_wall = true\n");
     let runs: Vec<PathBuf> = [1.0, 1.09, 0.96, 1.04]
         .iter()
         .enumerate()
@@ -181,6 +182,11 @@ fn calibration_floors_are_stored_with_the_class_and_used_by_compare() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = v["comparisons"].as_array().unwrap().iter().find(|c| c["metric"] == "ns_per_op").unwrap();
     assert!(c["noise_floor"].as_f64().unwrap() > 0.12 && c["threshold"] == c["noise_floor"], "{c}");
+    // By default the same slowdown is reported, not judged.
+    let plain = config(dir.path(), "");
+    let out = bg(&plain, &["compare", "--no-noise"], &[&base, &slow]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("separate runs: reported, not judged"), "{}", stdout(&out));
 }
 
 #[test]

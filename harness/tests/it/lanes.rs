@@ -41,8 +41,11 @@ fn wall_lane_keeps_every_sample_and_derives_throughput() {
     assert!(out.status.success(), "{}", stderr(&out));
     let b = &r.benchmarks[0];
     let w = b.metrics.ns_per_op.as_ref().unwrap();
-    assert_eq!(w.samples.len(), 20);
-    assert_eq!(w.sample_iters.len(), 20);
+    // Quick mode: 20 samples spread over 3 processes, 7 each, every sample tagged with its process.
+    assert_eq!(w.samples.len(), 21);
+    assert_eq!(w.sample_iters.len(), 21);
+    let expected: Vec<u32> = (0..3).flat_map(|p| [p; 7]).collect();
+    assert_eq!(w.rounds, expected);
     assert!(w.ci95[0] <= w.median && w.median <= w.ci95[1]);
     assert!(b.metrics.throughput.is_some());
     assert!(!r.meta.partial && r.meta.finished_at.is_some());
