@@ -43,8 +43,8 @@ pub struct Options {
 
 /// Rounds never go below this: the paired test needs pairs to have any power at all.
 pub const MIN_ROUNDS: u32 = 4;
-/// Process start-up and report handling per wall process, measured on this machine at 5-15 ms; the
-/// plan reserves this much.
+/// An allowance for process start-up and report handling per wall process (an estimate, not a
+/// measurement); the plan reserves this much.
 const SPAWN_MS: u64 = 15;
 
 /// The wall plan for one benchmark: rounds, and what each process (one side, one round) does, for a

@@ -432,12 +432,7 @@ impl Project {
     }
 
     fn policy<'a>(&'a self, noise: Option<&'a crate::model::NoiseFloors>) -> Policy<'a> {
-        Policy {
-            gate: &self.config.gate,
-            accept: &self.config.accept,
-            noise,
-            today: crate::meta::now_rfc3339()[..10].to_owned(),
-        }
+        Policy { accept: &self.config.accept, noise, ..Policy::new(&self.config.gate) }
     }
 }
 
@@ -523,22 +518,27 @@ fn measure(
     if selected.is_empty() {
         bail!("no benchmark matches the selection");
     }
-    let meta = Meta {
+    let meta = new_meta(&ws.root, ws, mode, lanes, None);
+    let opts = RunOptions { lanes: lanes.to_vec(), mode, out: out.to_owned() };
+    eprintln!("benchgate: results go to {}", out.display());
+    let mut progress = Progress::default();
+    Ok(driver::run(ws, selected, config, &opts, meta, &mut |e| progress.print(e))?)
+}
+
+/// The `meta` of a run starting now: the revision checked out in `dir`, `ws`'s toolchain, this machine.
+fn new_meta(dir: &Path, ws: &Workspace, mode: RunMode, lanes: &[Lane], pairing: Option<String>) -> Meta {
+    Meta {
         benchgate_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at: crate::meta::now_rfc3339(),
         finished_at: None,
         partial: true,
         mode,
         lanes: lanes.to_vec(),
-        git: crate::meta::git_info(&ws.root),
+        git: crate::meta::git_info(dir),
         toolchain: crate::meta::toolchain(&ws.root),
         machine: crate::meta::machine(),
-        pairing: None,
-    };
-    let opts = RunOptions { lanes: lanes.to_vec(), mode, out: out.to_owned() };
-    eprintln!("benchgate: results go to {}", out.display());
-    let mut progress = Progress::default();
-    Ok(driver::run(ws, selected, config, &opts, meta, &mut |e| progress.print(e))?)
+        pairing,
+    }
 }
 
 fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs) -> anyhow::Result<i32> {

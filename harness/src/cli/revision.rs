@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::{OutputArgs, Progress, RunArgs, default_run_dir, emit, exit_code, select};
+use super::{OutputArgs, Progress, RunArgs, default_run_dir, emit, exit_code, new_meta, select};
 use crate::config::Config;
 use crate::driver::{self, DriverError, Workspace};
 use crate::gate::Policy;
@@ -117,18 +117,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
     });
-    let meta = |dir: &Path, side_ws: &Workspace| Meta {
-        benchgate_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: crate::meta::now_rfc3339(),
-        finished_at: None,
-        partial: true,
-        mode,
-        lanes: lanes.to_vec(),
-        git: crate::meta::git_info(dir),
-        toolchain: crate::meta::toolchain(&side_ws.root),
-        machine: crate::meta::machine(),
-        pairing: Some(format!("{seed:016x}")),
-    };
+    let meta = |dir: &Path, side_ws: &Workspace| new_meta(dir, side_ws, mode, lanes, Some(format!("{seed:016x}")));
     let results = |m: Meta| Results { schema_version: SCHEMA_VERSION, meta: m, benchmarks: Vec::new() };
     let mut base_side = Side {
         label: "base",
@@ -175,12 +164,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     // hash seeds); the paired wall test does not use floors.
     let class = crate::baseline::runner_class(None, &config.baseline.runner_class).map_err(anyhow::Error::msg)?;
     let noise = crate::baseline::ClassDir::new(&ws.root.join(&config.baseline.dir), &class).noise()?;
-    let policy = Policy {
-        gate: &config.gate,
-        accept: &config.accept,
-        noise: noise.as_ref(),
-        today: crate::meta::now_rfc3339()[..10].to_owned(),
-    };
+    let policy = Policy { accept: &config.accept, noise: noise.as_ref(), ..Policy::new(&config.gate) };
     let mut verdicts = crate::compare::compare(&base_side.results, &head_side.results, &policy);
     verdicts.warnings.insert(
         0,
