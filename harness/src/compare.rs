@@ -491,6 +491,7 @@ mod tests {
                     fingerprint: "same".into(),
                 },
                 pairing: None,
+                libraries: BTreeMap::new(),
             },
             benchmarks: benches,
         }

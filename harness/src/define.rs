@@ -6,11 +6,14 @@
 //! and the routine given to `iter` is what every lane measures. This is criterion's model, so criterion
 //! benches port by changing their imports (see [`crate::criterion`]).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use crate::measure::latency::Latencies;
 use crate::measure::{alloc, wall};
-use crate::model::Throughput;
+use crate::model::{Reported, Throughput, Unit};
 use crate::protocol::{DeclInfo, Outcome, Task};
 
 /// The benchmarks of one bench binary, and the one of them this process was asked to run.
@@ -55,16 +58,28 @@ impl Harness {
         let selected = matches!(&self.task, Some((id, _)) if *id == decl.id);
         if selected {
             let task = self.task.as_ref().map(|(_, t)| t.clone()).expect("selected implies a task");
-            let mut bencher = Bencher { task, outcome: None };
+            let mut bencher = Bencher { task, outcome: None, reported: BTreeMap::new() };
             f(&mut bencher);
+            let reported = bencher.reported;
             self.outcome = Some(
                 bencher
                     .outcome
+                    .map(|outcome| with_reported(outcome, reported))
                     .ok_or_else(|| format!("benchmark `{}` never called an iter method on its Bencher", decl.id)),
             );
         }
         self.decls.push(decl);
     }
+}
+
+/// Attaches the figures a benchmark reported to the outcomes that carry them (wall and alloc).
+fn with_reported(mut outcome: Outcome, values: BTreeMap<String, Reported>) -> Outcome {
+    match &mut outcome {
+        Outcome::Wall(samples) => samples.reported = values,
+        Outcome::Alloc { reported, .. } => *reported = values,
+        Outcome::Instr(_) | Outcome::Exec { .. } | Outcome::Probe { .. } => {}
+    }
+    outcome
 }
 
 /// A group of benchmarks sharing a suite name and, until changed, a throughput annotation.
@@ -145,9 +160,17 @@ impl BatchSize {
 pub struct Bencher {
     task: Task,
     outcome: Option<Outcome>,
+    reported: BTreeMap<String, Reported>,
 }
 
 impl Bencher {
+    /// Reports a figure of this benchmark that is not per op, e.g. the size of an encoded message or of
+    /// a database on disk. Call it in setup or after the iter call; the results keep it under
+    /// `metrics.reported.<name>`. Reporting a name again replaces the value.
+    pub fn report(&mut self, name: &str, value: f64, unit: Unit) {
+        self.reported.insert(name.to_owned(), Reported { value, unit });
+    }
+
     /// Measures `routine`. Its return value is passed through [`black_box`] so the work is not
     /// optimized away.
     pub fn iter<O, R: FnMut() -> O>(&mut self, mut routine: R) {
@@ -233,25 +256,55 @@ impl Bencher {
         self.drive(false, &mut run);
     }
 
+    /// Like [`Bencher::iter_custom`], for routines that also time individual events (e.g. a message
+    /// from enqueue to dequeue): the routine runs `iters` ops, records each event's latency in the
+    /// [`Latencies`] it is given, and returns the ops' total duration. The wall lane keeps the
+    /// latencies recorded after warm-up and the results report their percentiles
+    /// (`metrics.latency`); other lanes ignore them.
+    pub fn iter_latency<R: FnMut(u64, &mut Latencies) -> Duration>(&mut self, mut routine: R) {
+        let latencies = RefCell::new(Latencies::new(matches!(self.task, Task::Wall(_))));
+        let mut run = |iters: u64, probe: &mut dyn Probe| {
+            if probe.skip_routine() {
+                return;
+            }
+            probe.start();
+            let elapsed = routine(iters, &mut latencies.borrow_mut());
+            probe.stop_with(elapsed);
+        };
+        self.drive_with(false, &mut run, &mut || latencies.borrow_mut().reset());
+        if let Some(Outcome::Wall(samples)) = &mut self.outcome {
+            samples.latencies = latencies.into_inner().finish();
+        }
+    }
+
     /// Hands `run` (which performs `iters` iterations, bracketing the measured part with the probe)
     /// to the lane. `batched`: the iterations have per-iteration setup.
     fn drive(&mut self, batched: bool, run: &mut dyn FnMut(u64, &mut dyn Probe)) {
+        self.drive_with(batched, run, &mut || {});
+    }
+
+    /// [`Bencher::drive`], calling `measuring` when the wall lane's warm-up ends.
+    fn drive_with(&mut self, batched: bool, run: &mut dyn FnMut(u64, &mut dyn Probe), measuring: &mut dyn FnMut()) {
         if self.outcome.is_some() {
             // A second iter call in one closure would measure something else under the same id.
             panic!("a benchmark closure must call an iter method exactly once");
         }
         let outcome = match &self.task {
-            Task::Wall(plan) => Outcome::Wall(wall::sample(plan, &mut |iters| {
-                let mut probe = wall::Stopwatch::default();
-                run(iters, &mut probe);
-                probe.elapsed()
-            })),
+            Task::Wall(plan) => Outcome::Wall(wall::sample(
+                plan,
+                &mut |iters| {
+                    let mut probe = wall::Stopwatch::default();
+                    run(iters, &mut probe);
+                    probe.elapsed()
+                },
+                measuring,
+            )),
             Task::Alloc { iters } => {
                 // One uncounted iteration first, so lazy one-time initialisation is not charged per op.
                 run(1, &mut NoProbe::new(true));
                 let mut probe = alloc::Counter::default();
                 run(*iters, &mut probe);
-                Outcome::Alloc(probe.finish(*iters))
+                Outcome::Alloc { counts: probe.finish(*iters), reported: BTreeMap::new() }
             }
             Task::Exec { iters, routine } => {
                 run(*iters, &mut NoProbe::new(*routine));

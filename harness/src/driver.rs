@@ -30,6 +30,9 @@ pub struct Workspace {
     /// A target directory imposed on cargo (`CARGO_TARGET_DIR`), for the base of a revision comparison
     /// which shares the head's target directory so that dependencies are built once.
     pub cargo_target_dir: Option<PathBuf>,
+    /// Direct (normal and dev) dependencies of the packages with bench targets: the libraries whose
+    /// versions go into the results' `meta.libraries`.
+    pub bench_dependencies: std::collections::BTreeSet<String>,
 }
 
 /// A built bench binary and the benchmarks it declares.
@@ -116,6 +119,8 @@ struct MetaTarget {
 #[derive(Deserialize)]
 struct MetaDep {
     name: String,
+    /// `None` for a normal dependency, else `dev` or `build`.
+    kind: Option<String>,
 }
 
 /// Aligns every function to `bytes` (a power of two; 0 leaves rustc's default): an unchanged function
@@ -180,12 +185,18 @@ impl Workspace {
         }
         let meta: Metadata = serde_json::from_slice(&out.stdout).map_err(|e| DriverError::Metadata(e.to_string()))?;
         let mut bench_targets = Vec::new();
+        let mut bench_dependencies = std::collections::BTreeSet::new();
         for p in meta.packages.iter().filter(|p| meta.workspace_members.contains(&p.id)) {
             if !p.dependencies.iter().any(|d| d.name == "benchgate") {
                 continue;
             }
+            let before = bench_targets.len();
             for t in p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bench")) {
                 bench_targets.push((p.name.clone(), t.name.clone()));
+            }
+            if bench_targets.len() > before {
+                let used = p.dependencies.iter().filter(|d| d.kind.as_deref() != Some("build"));
+                bench_dependencies.extend(used.map(|d| d.name.clone()));
             }
         }
         if bench_targets.is_empty() {
@@ -199,7 +210,14 @@ impl Workspace {
             bench_targets,
             state_dir,
             cargo_target_dir: target_dir.map(Path::to_owned),
+            bench_dependencies,
         })
+    }
+
+    /// The locked versions of [`Workspace::bench_dependencies`], from the workspace's Cargo.lock
+    /// (empty if there is none yet).
+    pub fn libraries(&self) -> BTreeMap<String, String> {
+        crate::meta::library_versions(&self.root.join("Cargo.lock"), &self.bench_dependencies)
     }
 
     /// benchgate's own files: `<target>/benchgate` unless the workspace was discovered with another.
@@ -462,7 +480,7 @@ pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome)
 }
 
 /// Wall samples from several processes (rounds) of one benchmark on one side, merged; each sample keeps
-/// the round it came from.
+/// the round it came from. Latencies are pooled; reported figures come from the first process.
 #[derive(Default)]
 pub(crate) struct WallAccumulator {
     samples: Option<crate::measure::wall::WallSamples>,
@@ -479,20 +497,26 @@ impl WallAccumulator {
             Some(all) => {
                 all.iters.extend(s.iters);
                 all.ns.extend(s.ns);
+                match (&mut all.latencies, s.latencies) {
+                    (Some(mine), Some(theirs)) => mine.merge(theirs),
+                    (mine @ None, theirs) => *mine = theirs,
+                    (Some(_), None) => {}
+                }
             }
         }
     }
 
-    /// The estimate over every sample; `keep_rounds` records each sample's round in it.
-    pub(crate) fn finish(self, keep_rounds: bool) -> Option<crate::model::WallEstimate> {
+    /// Puts the estimate over every sample (`keep_rounds`: with each sample's round), the pooled
+    /// latencies and the reported figures into `metrics`.
+    pub(crate) fn finish_into(self, keep_rounds: bool, metrics: &mut Metrics) {
         if self.failed {
-            return None;
+            return;
         }
-        let mut estimate = crate::stats::wall_estimate(&self.samples?);
-        if keep_rounds {
+        let Some(samples) = self.samples else { return };
+        apply(metrics, Outcome::Wall(samples));
+        if keep_rounds && let Some(estimate) = metrics.ns_per_op.as_mut() {
             estimate.rounds = self.rounds;
         }
-        Some(estimate)
     }
 }
 
@@ -598,9 +622,7 @@ pub fn run(
                         }
                     }
                 }
-                if let Some(estimate) = acc.finish(processes > 1) {
-                    result.metrics.ns_per_op = Some(estimate);
-                }
+                acc.finish_into(processes > 1, &mut result.metrics);
                 continue;
             }
             let report = scratch.path().join(format!("{i}-{lane}.json"));
@@ -666,11 +688,16 @@ pub(crate) fn lane_args(
 /// Folds a lane's raw outcome into the metrics, computing estimates with `stats`.
 fn apply(metrics: &mut Metrics, outcome: Outcome) {
     match outcome {
-        Outcome::Wall(samples) => metrics.ns_per_op = Some(crate::stats::wall_estimate(&samples)),
-        Outcome::Alloc(counts) => {
+        Outcome::Wall(samples) => {
+            metrics.ns_per_op = Some(crate::stats::wall_estimate(&samples));
+            metrics.latency = samples.latencies.map(|l| crate::stats::latency_summary(&l));
+            add_reported(metrics, samples.reported);
+        }
+        Outcome::Alloc { counts, reported } => {
             metrics.allocs_per_op = Some(counts.allocs as f64 / counts.iters as f64);
             metrics.bytes_per_op = Some(counts.bytes as f64 / counts.iters as f64);
             metrics.alloc = Some(counts);
+            add_reported(metrics, reported);
         }
         Outcome::Instr(counts) => {
             metrics.instructions_per_op = Some(counts.instructions_per_op());
@@ -678,6 +705,14 @@ fn apply(metrics: &mut Metrics, outcome: Outcome) {
             metrics.instr = Some(counts);
         }
         Outcome::Exec { .. } | Outcome::Probe { .. } => {}
+    }
+}
+
+/// Adds reported figures to `metrics`; the lane that ran first (wall, in the default order) keeps its
+/// value where two lanes reported the same name.
+fn add_reported(metrics: &mut Metrics, reported: BTreeMap<String, crate::model::Reported>) {
+    for (name, value) in reported {
+        metrics.reported.entry(name).or_insert(value);
     }
 }
 

@@ -189,8 +189,8 @@ pub fn run<'a>(
                 }
             }
             for (a, result) in acc.into_iter().zip(results.iter_mut()) {
-                if let (Some(estimate), Some(result)) = (a.finish(rounds > 1), result.as_mut()) {
-                    result.metrics.ns_per_op = Some(estimate);
+                if let Some(result) = result.as_mut() {
+                    a.finish_into(rounds > 1, &mut result.metrics);
                 }
             }
         }

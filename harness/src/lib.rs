@@ -39,7 +39,8 @@ pub mod stats;
 
 pub use define::{BatchSize, Bencher, Harness, Suite};
 pub use measure::alloc::CountingAlloc;
-pub use model::Throughput;
+pub use measure::latency::Latencies;
+pub use model::{Throughput, Unit};
 pub use std::hint::black_box;
 
 /// The `main` of a bench binary: installs the counting allocator and runs the given group functions

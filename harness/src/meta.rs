@@ -1,5 +1,7 @@
-//! Collects the `meta` of a results file: git revision, toolchain, and the machine with its fingerprint.
+//! Collects the `meta` of a results file: git revision, toolchain, library versions, and the machine with
+//! its fingerprint.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -15,6 +17,30 @@ pub fn git_info(dir: &Path) -> Option<GitInfo> {
     opts.include_untracked(false).include_ignored(false);
     let dirty = repo.statuses(Some(&mut opts)).map(|s| !s.is_empty()).unwrap_or(false);
     Some(GitInfo { commit, dirty, branch })
+}
+
+/// The versions Cargo.lock at `lock` records for the packages `names`: `name -> "1.2.3"`, or
+/// `"0.8.5, 0.9.2"` when several versions are locked. Packages the lockfile does not list are left out;
+/// an unreadable lockfile gives an empty map (the results then say nothing rather than something wrong).
+pub fn library_versions(lock: &Path, names: &BTreeSet<String>) -> BTreeMap<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Package>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+    }
+    let Some(lock) = std::fs::read_to_string(lock).ok().and_then(|t| toml::from_str::<Lock>(&t).ok()) else {
+        return BTreeMap::new();
+    };
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in lock.package.into_iter().filter(|p| names.contains(&p.name)) {
+        found.entry(p.name).or_default().push(p.version);
+    }
+    found.into_iter().map(|(name, versions)| (name, versions.join(", "))).collect()
 }
 
 /// `rustc -vV` of the toolchain cargo uses here.

@@ -5,12 +5,14 @@
 //! this boundary: estimates are computed by the driver. The base and head of a revision comparison may be
 //! built with different benchgate versions, so the report carries [`PROTOCOL_VERSION`].
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::measure::wall::{WallPlan, WallSamples};
-use crate::model::{AllocCounts, InstrCounts, Throughput};
+use crate::model::{AllocCounts, InstrCounts, Reported, Throughput};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A benchmark as declared, without its closure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +52,12 @@ pub enum Task {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
     Wall(WallSamples),
-    Alloc(AllocCounts),
+    Alloc {
+        counts: AllocCounts,
+        /// Figures the benchmark reported (`Bencher::report`).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        reported: BTreeMap<String, Reported>,
+    },
     Instr(InstrCounts),
     Exec {
         iters: u64,

@@ -1,9 +1,12 @@
 //! `cargo xtask`: thin glue over the benchgate library for this repository's own workflows.
 //!
 //! `cargo xtask bench [ARGS]` is `benchgate run [ARGS]` on this workspace; `cargo xtask schema`
-//! regenerates docs/results.schema.json. Nothing is computed here.
+//! regenerates docs/results.schema.json; `cargo xtask suite-tables RESULTS` writes the figures of a run
+//! into the curated suites' READMEs. Nothing is measured or computed here.
 
 use std::ffi::OsString;
+
+mod suite_tables;
 
 fn main() {
     let mut args = std::env::args_os().skip(1);
@@ -25,8 +28,18 @@ fn main() {
                 }
             }
         }
+        Some("suite-tables") => match args.next() {
+            Some(results) => suite_tables::run(std::path::Path::new(&results)),
+            None => {
+                eprintln!("usage: cargo xtask suite-tables RESULTS.json");
+                2
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask bench [benchgate run options]\n       cargo xtask schema");
+            eprintln!(
+                "usage: cargo xtask bench [benchgate run options]\n       cargo xtask schema\n       \
+                 cargo xtask suite-tables RESULTS.json"
+            );
             2
         }
     };

@@ -89,8 +89,16 @@ enum Command {
     /// Measure this build against itself several times and store each benchmark's noise floor with the
     /// runner class's baseline (`noise.json`), for compare and check to use.
     Calibrate(CalibrateArgs),
-    /// Print a results file as a table (validating it).
-    Show { file: PathBuf },
+    /// Print a results file as tables (validating it).
+    Show {
+        file: PathBuf,
+        /// Only benchmarks of these suites (repeatable).
+        #[arg(long)]
+        suite: Vec<String>,
+        /// `table` for a terminal, `markdown` for a README or a comment, `json` for the file itself.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Print the JSON Schema of the results format.
     Schema,
     /// Print the built-in default configuration.
@@ -305,9 +313,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit_code::OK)
         }
         Command::Calibrate(args) => calibrate(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
-        Command::Show { file } => {
-            let results = Results::load(&file)?;
-            println!("{}", report::table::render(&results));
+        Command::Show { file, suite, format } => {
+            let mut results = Results::load(&file)?;
+            if !suite.is_empty() {
+                results.benchmarks.retain(|b| suite.contains(&b.suite));
+            }
+            match format {
+                Format::Table => println!("{}", report::table::render(&results)),
+                Format::Markdown => println!("{}", report::table::render_markdown(&results)),
+                Format::Json => print!("{}", results.to_json()),
+            }
             Ok(if results.benchmarks.iter().any(|b| b.failed()) { exit_code::BENCH_FAILED } else { exit_code::OK })
         }
         Command::Build => {
@@ -538,6 +553,7 @@ fn new_meta(dir: &Path, ws: &Workspace, mode: RunMode, lanes: &[Lane], pairing: 
         toolchain: crate::meta::toolchain(&ws.root),
         machine: crate::meta::machine(),
         pairing,
+        libraries: ws.libraries(),
     }
 }
 

@@ -3,4 +3,5 @@
 
 pub mod alloc;
 pub mod instr;
+pub mod latency;
 pub mod wall;

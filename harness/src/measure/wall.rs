@@ -37,6 +37,12 @@ pub struct WallSamples {
     pub warmup_ns: u64,
     pub iters: Vec<u64>,
     pub ns: Vec<u64>,
+    /// Per-event latencies the routine recorded while the samples were taken (`iter_latency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latencies: Option<crate::measure::latency::LatencySamples>,
+    /// Figures the benchmark reported (`Bencher::report`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reported: std::collections::BTreeMap<String, crate::model::Reported>,
 }
 
 /// Times the measured part of a loop.
@@ -71,8 +77,10 @@ impl Probe for Stopwatch {
 
 /// Warms up, then takes `plan.samples` linear samples. `run(iters)` performs `iters` iterations and
 /// returns the measured time.
-pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration) -> WallSamples {
+/// `measuring` is called once, between warm-up and the first sample.
+pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration, measuring: &mut dyn FnMut()) -> WallSamples {
     let (warmup_iters, warmup_ns) = warm_up(plan.warm_up, run);
+    measuring();
     let per_iter_ns = (warmup_ns as f64 / warmup_iters.max(1) as f64).max(1e-3);
     let schedule = schedule(plan.measurement, plan.samples, per_iter_ns);
     let mut iters = Vec::with_capacity(plan.samples as usize);
@@ -82,7 +90,7 @@ pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration) -> WallSamp
         iters.push(n);
         ns.push(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
     }
-    WallSamples { warmup_iters, warmup_ns, iters, ns }
+    WallSamples { warmup_iters, warmup_ns, iters, ns, latencies: None, reported: Default::default() }
 }
 
 /// Runs 1, 2, 4, ... iterations until `duration` has passed on the wall clock; returns the total
@@ -149,12 +157,16 @@ mod tests {
     #[test]
     fn samples_are_linear_in_the_step() {
         let plan = WallPlan { warm_up: Duration::from_millis(1), measurement: Duration::from_millis(5), samples: 5 };
-        let mut calls = Vec::new();
-        let s = sample(&plan, &mut |n| {
-            calls.push(n);
+        let calls = std::cell::RefCell::new(Vec::new());
+        let mut warm_up_calls = None;
+        let mut run = |n: u64| {
+            calls.borrow_mut().push(n);
             std::thread::sleep(Duration::from_micros(100));
             Duration::from_nanos(n.saturating_mul(100))
-        });
+        };
+        let s = sample(&plan, &mut run, &mut || warm_up_calls = Some(calls.borrow().len()));
+        // `measuring` was called once, after the warm-up's calls and before the 5 samples.
+        assert_eq!(warm_up_calls, Some(calls.borrow().len() - 5));
         let d = s.iters[0];
         assert_eq!(s.iters, vec![d, 2 * d, 3 * d, 4 * d, 5 * d]);
         assert_eq!(s.ns, s.iters.iter().map(|n| n * 100).collect::<Vec<_>>());

@@ -16,11 +16,12 @@ pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
 /// The version of the results format this build writes. Bump it when the shape changes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Older versions this build still reads: their files are valid files of the current shape (version 2
-/// only added the optional `ns_per_op.rounds` and `meta.pairing`).
-pub const READS_SCHEMA_VERSIONS: [u32; 2] = [1, 2];
+/// only added the optional `ns_per_op.rounds` and `meta.pairing`; version 3 the optional
+/// `metrics.latency`, `metrics.reported` and `meta.libraries`).
+pub const READS_SCHEMA_VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +59,10 @@ pub struct Meta {
     /// the other, so `compare` pairs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing: Option<String>,
+    /// The libraries the benchmarks were built against: each direct dependency of a package with
+    /// bench targets, with its version(s) from Cargo.lock (comma-separated when several are locked).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub libraries: BTreeMap<String, String>,
 }
 
 /// The revision that was measured.
@@ -226,6 +231,46 @@ pub struct Metrics {
     pub instr: Option<InstrCounts>,
     /// Throughput derived from the median ns/op and the declared throughput.
     pub throughput: Option<ThroughputRate>,
+    /// Per-event latencies the routine recorded (`Bencher::iter_latency`), over every wall process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySummary>,
+    /// Figures the benchmark reported that are not per op (`Bencher::report`), e.g. an encoded size or
+    /// a database's size on disk, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reported: BTreeMap<String, Reported>,
+}
+
+/// The distribution of per-event latencies (e.g. enqueue to dequeue) a routine recorded while its wall
+/// time was sampled, in nanoseconds. Percentiles are nearest-rank over the events kept (every event up
+/// to 100,000 per process, a uniform reservoir sample beyond); `count`, `mean` and `max` are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySummary {
+    /// Events recorded (warm-up excluded).
+    pub count: u64,
+    /// Events the percentiles were computed from.
+    pub kept: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// A figure a benchmark reported once, not per op.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reported {
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// The unit of a [`Reported`] figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Bytes,
+    Count,
 }
 
 /// Wall-time estimate of one benchmark, with every raw sample kept.
@@ -473,12 +518,24 @@ impl Metrics {
             let (ThroughputRate::BytesPerSec(v) | ThroughputRate::ElementsPerSec(v)) = rate;
             out.push(("throughput".into(), v));
         }
+        if let Some(l) = &self.latency {
+            for (name, v) in [("mean", l.mean), ("p50", l.p50), ("p95", l.p95), ("p99", l.p99), ("max", l.max)] {
+                out.push((format!("latency.{name}"), v));
+            }
+        }
+        for (name, r) in &self.reported {
+            out.push((format!("reported.{name}"), r.value));
+        }
         out
     }
 }
 
 fn versions_read() -> String {
-    READS_SCHEMA_VERSIONS.map(|v| v.to_string()).join(" and ")
+    let v = READS_SCHEMA_VERSIONS.map(|v| v.to_string());
+    match v.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => v.join(""),
+    }
 }
 
 /// Parses JSON text loosely, so that a wrong version can be reported as such rather than as a shape
@@ -560,6 +617,7 @@ mod tests {
                     fingerprint: "0".into(),
                 },
                 pairing: None,
+                libraries: BTreeMap::new(),
             },
             benchmarks: vec![BenchResult {
                 id: "s/a".into(),
@@ -612,13 +670,15 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_rejected_by_number() {
-        let text = minimal().to_json().replacen("\"schema_version\": 2", "\"schema_version\": 99", 1);
+        let text = minimal().to_json().replacen("\"schema_version\": 3", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
-        assert!(e.to_string().contains("reads versions 1 and 2"), "{e}");
-        // Version 1 files are version 2 files without rounds: still read.
-        let v1 = minimal().to_json().replacen("\"schema_version\": 2", "\"schema_version\": 1", 1);
-        assert!(Results::parse(&v1).is_ok());
+        assert!(e.to_string().contains("writes version 3 and reads versions 1, 2 and 3"), "{e}");
+        // Versions 1 and 2 are version 3 without the optional fields added since: still read.
+        for old in [1, 2] {
+            let text = minimal().to_json().replacen("\"schema_version\": 3", &format!("\"schema_version\": {old}"), 1);
+            assert!(Results::parse(&text).is_ok(), "version {old}");
+        }
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));
     }
 

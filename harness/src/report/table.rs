@@ -1,11 +1,12 @@
-//! The terminal table of a results file (tabled): one row per benchmark, one column per figure.
+//! The tables of a results file (tabled), for the terminal and as markdown: one row per benchmark with
+//! its per-op figures, then, where benchmarks have them, their latency percentiles and reported figures.
 
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 use tabled::{Table, Tabled};
 
 use super::{format_bytes, format_count, format_ns, format_rate};
-use crate::model::{BenchResult, Lane, Results};
+use crate::model::{BenchResult, Lane, Reported, Results, Unit};
 
 #[derive(Tabled)]
 struct Row {
@@ -23,6 +24,32 @@ struct Row {
     instr: String,
     #[tabled(rename = "throughput")]
     throughput: String,
+}
+
+#[derive(Tabled)]
+struct LatencyRow {
+    #[tabled(rename = "benchmark")]
+    id: String,
+    #[tabled(rename = "events")]
+    count: String,
+    #[tabled(rename = "p50")]
+    p50: String,
+    #[tabled(rename = "p95")]
+    p95: String,
+    #[tabled(rename = "p99")]
+    p99: String,
+    #[tabled(rename = "max")]
+    max: String,
+}
+
+#[derive(Tabled)]
+struct ReportedRow {
+    #[tabled(rename = "benchmark")]
+    id: String,
+    #[tabled(rename = "figure")]
+    name: String,
+    #[tabled(rename = "value")]
+    value: String,
 }
 
 /// What a cell shows for a lane that did not produce a figure.
@@ -50,9 +77,102 @@ fn row(b: &BenchResult) -> Row {
     }
 }
 
-/// Renders the table.
+fn latency_rows(results: &Results) -> Vec<LatencyRow> {
+    let with = results.benchmarks.iter().filter_map(|b| Some((b, b.metrics.latency?)));
+    with.map(|(b, l)| LatencyRow {
+        id: b.id.clone(),
+        count: format_count(l.count as f64),
+        p50: format_ns(l.p50),
+        p95: format_ns(l.p95),
+        p99: format_ns(l.p99),
+        max: format_ns(l.max),
+    })
+    .collect()
+}
+
+fn reported_rows(results: &Results) -> Vec<ReportedRow> {
+    let mut rows = Vec::new();
+    for b in &results.benchmarks {
+        for (name, r) in &b.metrics.reported {
+            rows.push(ReportedRow { id: b.id.clone(), name: name.clone(), value: format_reported(r) });
+        }
+    }
+    rows
+}
+
+/// A reported figure with its unit.
+pub fn format_reported(r: &Reported) -> String {
+    match r.unit {
+        Unit::Bytes => format_bytes(r.value),
+        Unit::Count => format_count(r.value),
+    }
+}
+
+/// Renders the tables for a terminal.
 pub fn render(results: &Results) -> String {
-    let mut t = Table::new(results.benchmarks.iter().map(row));
-    t.with(Style::sharp()).modify(Columns::new(1..), Alignment::right());
+    render_with(results, false)
+}
+
+/// Renders the tables as GitHub-flavoured markdown.
+pub fn render_markdown(results: &Results) -> String {
+    render_with(results, true)
+}
+
+fn render_with(results: &Results, markdown: bool) -> String {
+    let mut out = styled(results.benchmarks.iter().map(row), markdown, 1);
+    let latency = latency_rows(results);
+    if !latency.is_empty() {
+        let t = styled(latency, markdown, 1);
+        out.push_str(&format!("\n\nLatency per event (recorded in the wall lane):\n\n{t}"));
+    }
+    let reported = reported_rows(results);
+    if !reported.is_empty() {
+        let t = styled(reported, markdown, 2);
+        out.push_str(&format!("\n\nReported figures (per benchmark, not per op):\n\n{t}"));
+    }
+    out
+}
+
+/// One table, columns from `right_from` on right-aligned.
+fn styled<T: Tabled>(rows: impl IntoIterator<Item = T>, markdown: bool, right_from: usize) -> String {
+    let mut t = Table::new(rows);
+    if markdown {
+        t.with(Style::markdown());
+    } else {
+        t.with(Style::sharp());
+    }
+    t.modify(Columns::new(right_from..), Alignment::right());
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LatencySummary, Metrics};
+
+    /// Two benchmarks of the example file with their figures replaced by fixed ones.
+    fn results() -> Results {
+        let mut r = Results::parse(include_str!("../../../docs/example-results.json")).unwrap();
+        r.benchmarks.truncate(2);
+        for b in &mut r.benchmarks {
+            b.metrics = Metrics {
+                bytes_per_op: Some(300.0),
+                allocs_per_op: Some(3.0),
+                instructions_per_op: Some(1234.0),
+                ..Metrics::default()
+            };
+        }
+        let m = &mut r.benchmarks[0].metrics;
+        m.latency =
+            Some(LatencySummary { count: 1000, kept: 1000, mean: 60.0, p50: 50.0, p95: 95.0, p99: 99.0, max: 1500.0 });
+        m.reported.insert("disk_bytes".into(), Reported { value: 7.7e6, unit: Unit::Bytes });
+        m.reported.insert("records".into(), Reported { value: 1000.0, unit: Unit::Count });
+        r
+    }
+
+    #[test]
+    fn tables_show_latency_and_reported_figures() {
+        insta::assert_snapshot!("table_markdown", render_markdown(&results()));
+        insta::assert_snapshot!("table_terminal", render(&results()));
+    }
 }

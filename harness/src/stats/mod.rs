@@ -8,13 +8,38 @@ pub mod noise;
 pub mod rank;
 pub mod rounds;
 
+use crate::measure::latency::LatencySamples;
 use crate::measure::wall::WallSamples;
-use crate::model::WallEstimate;
+use crate::model::{LatencySummary, WallEstimate};
 
 /// Bootstrap resamples for confidence intervals (criterion uses 100,000; 10,000 gives percentile
 /// bounds stable to well under the sampling noise of 20-100 samples, at a fraction of the cost).
 const BOOTSTRAP_RESAMPLES: usize = 10_000;
 const BOOTSTRAP_SEED: u64 = 0x5eed_be9c_6a7e_0001;
+
+/// The percentiles, mean and maximum of recorded latencies. Percentiles are nearest-rank (numpy's
+/// `inverted_cdf` method): the smallest kept value with at least `p` of the kept values at or below it,
+/// always a latency that was observed.
+pub fn latency_summary(l: &LatencySamples) -> LatencySummary {
+    let mut kept = l.kept.clone();
+    kept.sort_unstable();
+    let rank = |p: f64| -> f64 {
+        if kept.is_empty() {
+            return 0.0;
+        }
+        let i = ((p * kept.len() as f64).ceil() as usize).clamp(1, kept.len()) - 1;
+        kept[i] as f64
+    };
+    LatencySummary {
+        count: l.count,
+        kept: kept.len() as u64,
+        mean: if l.count == 0 { 0.0 } else { l.sum_ns / l.count as f64 },
+        p50: rank(0.50),
+        p95: rank(0.95),
+        p99: rank(0.99),
+        max: l.max_ns as f64,
+    }
+}
 
 /// Turns raw wall samples into the estimate stored in results.
 pub fn wall_estimate(s: &WallSamples) -> WallEstimate {

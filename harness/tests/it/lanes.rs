@@ -52,6 +52,26 @@ fn wall_lane_keeps_every_sample_and_derives_throughput() {
 }
 
 #[test]
+fn latencies_and_reported_figures_reach_the_results() {
+    let (r, out) = run(&["--lanes", "wall,alloc", "--filter", "special/latency"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = &r.benchmarks[0].metrics;
+    let l = m.latency.expect("latency summary");
+    // Every op records one of 1..=100 ns in turn, so the nearest-rank percentiles are those values
+    // (up to one step where the reservoir sampled, beyond 100,000 events per process).
+    assert!(l.count > 0 && l.kept > 0 && l.kept <= l.count);
+    assert!((49.0..=51.0).contains(&l.p50), "{l:?}");
+    assert!((94.0..=96.0).contains(&l.p95) && (98.0..=100.0).contains(&l.p99), "{l:?}");
+    assert_eq!(l.max, 100.0);
+    assert!((l.mean - 50.5).abs() < 0.5, "{l:?}");
+    // Recording allocates nothing outside the wall lane.
+    assert_eq!(m.allocs_per_op, Some(0.0));
+    let reported: Vec<(&str, f64)> = m.reported.iter().map(|(k, v)| (k.as_str(), v.value)).collect();
+    assert_eq!(reported, [("answer", 42.0), ("size", 2048.0)]);
+    assert_eq!(m.reported["size"].unit, benchgate::Unit::Bytes);
+}
+
+#[test]
 fn exec_runs_exactly_n_iterations() {
     built();
     let dir = tempfile::tempdir().unwrap();
