@@ -3,6 +3,7 @@
 //!
 //! Invariants the callers uphold: sample slices are non-empty and hold finite values.
 
+pub mod changepoint;
 pub mod fdr;
 pub mod noise;
 pub mod rank;
