@@ -677,6 +677,9 @@ pub(crate) fn lane_args(
             args.extend([flag::INSTR.into(), decl.id.clone()]);
             args.extend([flag::ITERS.into(), format!("1,{}", 1 + settings.extra_iters)]);
             args.extend([flag::CACHE_SIM.into(), if settings.cache_sim { "yes" } else { "no" }.into()]);
+            if !config.instr.pass_env.is_empty() {
+                args.extend([flag::PASS_ENV.into(), config.instr.pass_env.join(",")]);
+            }
             let home = ws.state_dir().join("gungraun");
             args.extend([flag::HOME.into(), home.display().to_string()]);
         }

@@ -29,6 +29,7 @@ pub mod fsutil;
 pub mod gate;
 pub mod interleave;
 pub mod measure;
+pub mod merge;
 pub mod meta;
 pub mod model;
 pub mod protocol;

@@ -102,4 +102,5 @@ pub mod flag {
     pub const SAMPLES: &str = "--samples";
     pub const HOME: &str = "--home";
     pub const CACHE_SIM: &str = "--cache-sim";
+    pub const PASS_ENV: &str = "--pass-env";
 }

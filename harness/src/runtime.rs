@@ -82,8 +82,11 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
             other => return Err(format!("unexpected probe outcome {other:?}")),
         };
         let cache_sim = arg(flag::CACHE_SIM) != Some("no");
+        let pass_env: Vec<String> =
+            arg(flag::PASS_ENV).map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default();
         let iters = [parse(a)?, parse(b)?];
-        let body = match crate::measure::instr::measure(&exe, id, iters, batched, cache_sim, Path::new(home)) {
+        let body = match crate::measure::instr::measure(&exe, id, iters, batched, cache_sim, &pass_env, Path::new(home))
+        {
             Ok(counts) => ReportBody::Outcome(crate::protocol::Outcome::Instr(counts)),
             Err(e) => ReportBody::Error(e.to_string()),
         };

@@ -89,6 +89,15 @@ enum Command {
     /// Measure this build against itself several times and store each benchmark's noise floor with the
     /// runner class's baseline (`noise.json`), for compare and check to use.
     Calibrate(CalibrateArgs),
+    /// Merge the results files of shards (`run --shard I/N`) of one run into one results file.
+    Merge {
+        /// The shards' results files.
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// The merged results file (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print a results file as tables (validating it).
     Show {
         file: PathBuf,
@@ -179,6 +188,10 @@ pub(crate) struct Selection {
     /// Only benchmarks whose id contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Only shard I of N (`2/4`): every N-th benchmark of the selection sorted by id, starting at the
+    /// I-th, so that a suite can be split over N CI jobs and recombined with `benchgate merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<crate::merge::Shard>,
 }
 
 #[derive(clap::Args)]
@@ -313,6 +326,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit_code::OK)
         }
         Command::Calibrate(args) => calibrate(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
+        Command::Merge { files, out } => {
+            let parts = files.iter().map(|f| Ok((f.clone(), Results::load(f)?))).collect::<anyhow::Result<Vec<_>>>()?;
+            let (merged, warnings) = crate::merge::merge(parts)?;
+            for w in warnings {
+                eprintln!("benchgate: warning: {w}");
+            }
+            crate::fsutil::write_atomic(&out, merged.to_json().as_bytes())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "benchgate: merged {} files, {} benchmarks, into {}",
+                files.len(),
+                merged.benchmarks.len(),
+                out.display()
+            );
+            Ok(if merged.benchmarks.iter().any(|b| b.failed()) { exit_code::BENCH_FAILED } else { exit_code::OK })
+        }
         Command::Show { file, suite, format } => {
             let mut results = Results::load(&file)?;
             if !suite.is_empty() {
@@ -474,11 +503,16 @@ fn select<'a>(
             bail!("no suite `{s}`; suites here: {}", suites.join(", "));
         }
     }
-    Ok(all
+    let mut selected: Vec<_> = all
         .into_iter()
         .filter(|(_, d)| sel.suite.is_empty() || sel.suite.contains(&d.suite))
         .filter(|(_, d)| sel.filter.as_ref().is_none_or(|f| d.id.contains(f.as_str())))
-        .collect())
+        .collect();
+    if let Some(shard) = sel.shard {
+        selected.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        selected = selected.into_iter().enumerate().filter(|(i, _)| shard.takes(*i)).map(|(_, x)| x).collect();
+    }
+    Ok(selected)
 }
 
 fn parse_lanes(names: &[String]) -> anyhow::Result<Vec<Lane>> {

@@ -105,6 +105,8 @@ pub struct InstrSettings {
 pub struct InstrConfig {
     pub extra_iters: u64,
     pub cache_sim: bool,
+    /// Environment variables passed through to the measured process (the rest is cleared).
+    pub pass_env: Vec<String>,
     pub quick: InstrSettings,
 }
 

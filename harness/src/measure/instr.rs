@@ -189,6 +189,8 @@ pub struct MeasureOptions {
     pub extra_callgrind_args: Vec<String>,
     /// Also run both iteration counts with `--setup-only` (batched benchmarks).
     pub setup_only_runs: bool,
+    /// Environment variables passed through to the measured process; the rest is cleared.
+    pub pass_env: Vec<String>,
     /// Absolute path of `gungraun-runner` (from [`ensure_runner`]). `None`: look it up as
     /// `gungraun-runner` on `PATH`, like `gungraun::main!` does.
     pub runner: Option<PathBuf>,
@@ -201,6 +203,7 @@ impl Default for MeasureOptions {
             parallel: false,
             extra_callgrind_args: Vec::new(),
             setup_only_runs: false,
+            pass_env: Vec::new(),
             runner: None,
         }
     }
@@ -220,12 +223,14 @@ pub fn measure(
     iters: [u64; 2],
     batched: bool,
     cache_sim: bool,
+    pass_env: &[String],
     home: &Path,
 ) -> Result<crate::model::InstrCounts, InstrError> {
     let options = MeasureOptions {
         runner: std::env::var_os(RUNNER_ENV).map(PathBuf::from),
         setup_only_runs: batched,
         cache_sim,
+        pass_env: pass_env.to_vec(),
         ..MeasureOptions::default()
     };
     let runs = measure_with(bench_exe, id, (iters[0], iters[1]), home, &options)?;
@@ -337,7 +342,7 @@ pub fn measure_with(
     let mut callgrind_args = vec![format!("--cache-sim={}", if options.cache_sim { "yes" } else { "no" })];
     callgrind_args.extend(options.extra_callgrind_args.iter().cloned());
     let mut config = BinaryBenchmarkConfig::default();
-    config.env_clear(true).tool(Callgrind::with_args(callgrind_args));
+    config.env_clear(true).pass_through_envs(options.pass_env.iter()).tool(Callgrind::with_args(callgrind_args));
 
     // Runner "command line" (what `cargo bench -- ARGS` would pass). Explicit values win over
     // any GUNGRAUN_* environment variables the runner inherits.

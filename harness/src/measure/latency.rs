@@ -73,7 +73,7 @@ impl Latencies {
 
     /// The raw record the bench process reports, or `None` if nothing was recorded.
     pub(crate) fn finish(self) -> Option<LatencySamples> {
-        (self.count > 0).then(|| LatencySamples {
+        (self.count > 0).then_some(LatencySamples {
             count: self.count,
             sum_ns: self.sum_ns as f64,
             max_ns: self.max_ns,

@@ -135,7 +135,12 @@ mod tests {
     fn noise_estimate_and_penalty_match_the_reference_script() {
         for c in &cases() {
             let ours = noise_sigma(&c.series);
-            assert!((ours - c.noise_sigma).abs() <= 1e-12 * c.noise_sigma.max(1.0), "{}: {ours} vs {}", c.name, c.noise_sigma);
+            assert!(
+                (ours - c.noise_sigma).abs() <= 1e-12 * c.noise_sigma.max(1.0),
+                "{}: {ours} vs {}",
+                c.name,
+                c.noise_sigma
+            );
             let pen = default_penalty(&c.series, 0.0);
             assert!((pen - c.penalty).abs() <= 1e-9 * c.penalty.max(1.0), "{}: {pen} vs {}", c.name, c.penalty);
         }

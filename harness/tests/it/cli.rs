@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::{benchgate, stderr};
+use benchgate::model::Results;
+
+use crate::{benchgate, built, stderr};
 
 fn show(path: &Path) -> (Option<i32>, String) {
     let out = benchgate().arg("show").arg(path).output().unwrap();
@@ -98,4 +100,55 @@ fn compare_exit_codes_and_json_fields() {
     let out = benchgate().arg("compare").arg(&base).arg(dir.path().join("nope.json")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nope.json"));
+}
+
+/// `run --shard I/N` splits the selection and `merge` recombines it: the merged file has exactly the
+/// benchmarks (and, in the exact alloc lane, the figures) of one unsharded run; merging a shard with
+/// itself is a conflict (exit 2, naming the benchmark and both files).
+#[test]
+fn shards_merge_into_one_run() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let run = |out: &str, shard: Option<&str>| {
+        let mut cmd = benchgate();
+        cmd.args(["run", "--quick", "--lanes", "alloc", "--suite", "fixture", "--out"]).arg(path(out));
+        if let Some(s) = shard {
+            cmd.args(["--shard", s]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        Results::load(&path(out)).unwrap()
+    };
+    let whole = run("whole.json", None);
+    let shards: Vec<Results> = (1..=3).map(|i| run(&format!("s{i}.json"), Some(&format!("{i}/3")))).collect();
+    assert!(shards.iter().all(|s| !s.benchmarks.is_empty() && s.benchmarks.len() < whole.benchmarks.len()));
+    let o = benchgate()
+        .arg("merge")
+        .args((1..=3).map(|i| path(&format!("s{i}.json"))))
+        .arg("--out")
+        .arg(path("merged.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged = Results::load(&path("merged.json")).unwrap();
+    let figures = |r: &Results| -> Vec<(String, Option<f64>, Option<f64>)> {
+        r.benchmarks.iter().map(|b| (b.id.clone(), b.metrics.allocs_per_op, b.metrics.bytes_per_op)).collect()
+    };
+    assert_eq!(figures(&merged), figures(&whole));
+    assert!(!merged.meta.partial);
+
+    let o = benchgate()
+        .arg("merge")
+        .arg(path("s1.json"))
+        .arg(path("s1.json"))
+        .arg("--out")
+        .arg(path("bad.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is in both") && stderr(&o).contains("s1.json"), "{}", stderr(&o));
+    assert!(!path("bad.json").exists());
+    let o = benchgate().args(["run", "--shard", "4/3"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
