@@ -27,6 +27,7 @@ pub mod define;
 pub mod driver;
 pub mod fsutil;
 pub mod gate;
+pub mod history;
 pub mod interleave;
 pub mod measure;
 pub mod merge;
@@ -37,6 +38,7 @@ pub mod report;
 pub mod revision;
 pub mod runtime;
 pub mod stats;
+pub mod trend;
 
 pub use define::{BatchSize, Bencher, Harness, Suite};
 pub use measure::alloc::CountingAlloc;

@@ -14,6 +14,7 @@ use crate::gate::Policy;
 use crate::model::{Lane, Meta, Results, RunMode};
 use crate::report;
 
+mod history;
 mod revision;
 
 /// Exit codes, documented in README.md ("Exit codes").
@@ -108,10 +109,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Write a results file in another tracker's format: Bencher (BMF JSON) or github-action-benchmark.
+    Export {
+        results: PathBuf,
+        #[arg(long, value_enum)]
+        to: ExportFormat,
+        /// Write here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the results format.
     Schema,
     /// Print the built-in default configuration.
     Config,
+    /// The results history on the `benchgate-history` branch (kept in git, shared by push).
+    #[command(subcommand)]
+    History(history::HistoryCommand),
+    /// Change points of each benchmark's figures over the history's commits: trend.json, trend.md and
+    /// SVG charts.
+    Trend(history::TrendArgs),
 }
 
 #[derive(Subcommand)]
@@ -178,6 +194,17 @@ enum Format {
     Table,
     Markdown,
     Json,
+    /// A self-contained HTML report with charts (compare and check).
+    Html,
+}
+
+/// The formats of other benchmark trackers that `export` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// Bencher Metric Format JSON (`bencher run --adapter json`).
+    Bmf,
+    /// github-action-benchmark's `customSmallerIsBetter` JSON.
+    GithubActionBenchmark,
 }
 
 #[derive(clap::Args, Clone)]
@@ -292,7 +319,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let class = project.class(noise.runner_class.as_deref())?;
             let floors = project.noise(&noise, &class)?;
             let verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
-            emit(&verdicts, &output)
+            emit_with(&verdicts, Some(&base), Some(&head), &output)
         }
         Command::Check { results, output, noise } => {
             let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
@@ -305,7 +332,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let floors = project.noise(&noise, &class)?;
             let mut verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
             verdicts.warnings.splice(0..0, warnings);
-            emit(&verdicts, &output)
+            emit_with(&verdicts, Some(&base), Some(&head), &output)
         }
         Command::Baseline(BaselineCommand::Save { results, update, runner_class }) => {
             let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
@@ -351,8 +378,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 Format::Table => println!("{}", report::table::render(&results)),
                 Format::Markdown => println!("{}", report::table::render_markdown(&results)),
                 Format::Json => print!("{}", results.to_json()),
+                Format::Html => bail!("`--format html` renders comparisons: use it with `compare` or `check`"),
             }
             Ok(if results.benchmarks.iter().any(|b| b.failed()) { exit_code::BENCH_FAILED } else { exit_code::OK })
+        }
+        Command::Export { results, to, out } => {
+            let results = Results::load(&results)?;
+            let text = match to {
+                ExportFormat::Bmf => report::export::bmf(&results),
+                ExportFormat::GithubActionBenchmark => report::export::github_action_benchmark(&results),
+            };
+            match &out {
+                Some(path) => crate::fsutil::write_atomic(path, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(exit_code::OK)
         }
         Command::Build => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
@@ -387,15 +428,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(if status.success() { exit_code::OK } else { exit_code::BENCH_FAILED })
         }
         Command::Run(args) => run(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
+        Command::History(cmd) => history::history(cli.manifest_path.as_deref(), cli.config.as_deref(), cmd),
+        Command::Trend(args) => history::trend(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
     }
 }
 
 /// Renders verdicts and maps them to the exit code.
 fn emit(verdicts: &crate::compare::Verdicts, output: &OutputArgs) -> anyhow::Result<i32> {
+    emit_with(verdicts, None, None, output)
+}
+
+/// [`emit`] with the compared results files, which the HTML report draws its sample charts from.
+fn emit_with(
+    verdicts: &crate::compare::Verdicts,
+    base: Option<&Results>,
+    head: Option<&Results>,
+    output: &OutputArgs,
+) -> anyhow::Result<i32> {
     let text = match output.format {
         Format::Table => report::verdicts::table(verdicts) + "\n",
         Format::Markdown => report::verdicts::markdown(verdicts),
         Format::Json => serde_json::to_string_pretty(verdicts)? + "\n",
+        Format::Html => report::html::html(verdicts, base, head),
     };
     match &output.out {
         Some(path) => crate::fsutil::write_atomic(path, text.as_bytes())
@@ -683,5 +737,60 @@ impl Progress {
                 parts
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/example-results.json")
+    }
+
+    fn run(args: &[&std::ffi::OsStr]) -> i32 {
+        main(std::iter::once(OsString::from("benchgate")).chain(args.iter().map(|a| a.to_os_string())))
+    }
+
+    #[test]
+    fn export_writes_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        for (to, shape) in [("bmf", "object"), ("github-action-benchmark", "array")] {
+            let out = dir.path().join(format!("{to}.json"));
+            let code = run(&[
+                "export".as_ref(),
+                example().as_os_str(),
+                "--to".as_ref(),
+                to.as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ]);
+            assert_eq!(code, exit_code::OK, "{to}");
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+            assert_eq!(if v.is_object() { "object" } else { "array" }, shape, "{to}");
+        }
+        assert_eq!(run(&["export".as_ref(), example().as_os_str(), "--to".as_ref(), "csv".as_ref()]), exit_code::INPUT);
+    }
+
+    #[test]
+    fn compare_renders_html() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.html");
+        let ex = example();
+        let args = [
+            "compare".as_ref(),
+            ex.as_os_str(),
+            ex.as_os_str(),
+            "--no-noise".as_ref(),
+            "--format".as_ref(),
+            "html".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        assert_eq!(run(&args), exit_code::OK);
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(html.contains("<h1 class=\"pass\">benchgate: PASS"), "{html}");
+        assert!(html.contains("<svg"), "the ratio chart");
     }
 }

@@ -176,15 +176,23 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             if base.head_dirty { " + uncommitted changes" } else { "" }
         ),
     );
-    write_report(&out_dir, &verdicts)?;
+    write_report(&out_dir, &verdicts, &base_side.results, &head_side.results)?;
     eprintln!("benchgate: wrote {}", out_dir.display());
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
 }
 
-fn write_report(dir: &Path, verdicts: &crate::compare::Verdicts) -> anyhow::Result<()> {
-    let files: [(PathBuf, String); 2] = [
+/// The report folder's verdict files: JSON, markdown (the job summary and the pull-request comment), and
+/// the single-file HTML report with its charts.
+fn write_report(
+    dir: &Path,
+    verdicts: &crate::compare::Verdicts,
+    base: &crate::model::Results,
+    head: &crate::model::Results,
+) -> anyhow::Result<()> {
+    let files: [(PathBuf, String); 3] = [
         (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
         (dir.join("verdicts.md"), report::verdicts::markdown(verdicts)),
+        (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head))),
     ];
     for (path, text) in files {
         crate::fsutil::write_atomic(&path, text.as_bytes())

@@ -1,5 +1,7 @@
 //! Rendering results for people. Reporters format what they are given; they never measure or decide.
 
+pub mod export;
+pub mod html;
 pub mod noise;
 pub mod table;
 pub mod verdicts;

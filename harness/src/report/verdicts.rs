@@ -26,7 +26,7 @@ struct Row {
     verdict: String,
 }
 
-fn value(metric: &str, v: Option<f64>) -> String {
+pub(super) fn value(metric: &str, v: Option<f64>) -> String {
     match (metric, v) {
         (_, None) => "-".into(),
         ("ns_per_op", Some(v)) => format_ns(v),
@@ -35,7 +35,7 @@ fn value(metric: &str, v: Option<f64>) -> String {
     }
 }
 
-fn pct(r: f64) -> String {
+pub(super) fn pct(r: f64) -> String {
     format!("{:+.2}%", (r - 1.0) * 100.0)
 }
 
@@ -62,7 +62,7 @@ fn row(c: &Comparison) -> Row {
 }
 
 /// The threshold that applied, marked when it is the calibrated noise floor rather than the configured one.
-fn threshold(c: &Comparison) -> String {
+pub(super) fn threshold(c: &Comparison) -> String {
     let calibrated = c.noise_floor.is_some_and(|f| f >= c.threshold);
     let t = match c.metric.as_str() {
         "ns_per_op" | "instructions_per_op" => format!("{:.2}%", c.threshold * 100.0),
@@ -74,7 +74,7 @@ fn threshold(c: &Comparison) -> String {
 }
 
 /// Display order: regressed, failed, improved, then the rest, each by id.
-fn ordered(v: &Verdicts) -> Vec<&Comparison> {
+pub(super) fn ordered(v: &Verdicts) -> Vec<&Comparison> {
     let mut all: Vec<&Comparison> = v.comparisons.iter().collect();
     all.sort_by(|a, b| (a.verdict, &a.id, &a.metric).cmp(&(b.verdict, &b.id, &b.metric)));
     all
