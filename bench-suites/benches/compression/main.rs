@@ -33,15 +33,18 @@ const PAYLOADS: [Payload; 4] = [
 /// fixed cost per call that matters most for small inputs.
 const REUSE_PARAMS: [&str; 3] = ["metrics-10KB", "metrics-100KB", "metrics-1MB"];
 
-/// Declares every benchmark of the suite; each closure's setup runs only if it is selected.
+/// Declares every benchmark of the suite (with `BENCH_SUITES_SMALL`, those of the smallest payload);
+/// each closure's setup runs only if it is selected.
 /// Per codec and payload: `compress` and `decompress`, and `compress-reused` where supported.
 fn compression(h: &mut Harness) {
     let mut s = h.suite("compression");
+    // Small mode (the test suite): the smallest payload only.
+    let payloads = if bench_suites::small() { &PAYLOADS[..1] } else { &PAYLOADS[..] };
     for codec in Codec::ALL {
         let compress_name = format!("{codec}/compress");
         let decompress_name = format!("{codec}/decompress");
         let reused_name = format!("{codec}/compress-reused");
-        for payload in &PAYLOADS {
+        for payload in payloads {
             s.throughput(Throughput::Bytes(payload.len as u64));
             s.bench_with_param(&compress_name, payload.param, |b: &mut Bencher| bench_compress(b, codec, payload));
             s.bench_with_param(&decompress_name, payload.param, |b: &mut Bencher| bench_decompress(b, codec, payload));

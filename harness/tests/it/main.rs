@@ -6,6 +6,7 @@ mod baseline;
 mod cli;
 mod lanes;
 mod revision;
+mod suites;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
