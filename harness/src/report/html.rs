@@ -455,30 +455,7 @@ mod tests {
     use super::*;
     use crate::compare::SuiteSummary;
     use crate::model::Metrics;
-
-    fn c(id: &str, metric: &str, base: f64, head: f64, verdict: Verdict, note: Option<&str>) -> Comparison {
-        let wall = metric == "ns_per_op";
-        Comparison {
-            id: id.into(),
-            suite: id.split('/').next().unwrap().into(),
-            metric: metric.into(),
-            base: Some(base),
-            head: Some(head),
-            ratio: Some(head / base),
-            ci95: wall.then_some([head / base - 0.01, head / base + 0.012]),
-            p_value: wall.then_some(1.25e-5),
-            p_adjusted: wall.then_some(3.5e-4),
-            threshold: match metric {
-                "ns_per_op" => 0.03,
-                "instructions_per_op" => 0.005,
-                _ => 0.0,
-            },
-            noise_floor: None,
-            mde: wall.then_some(1.021),
-            verdict,
-            note: note.map(Into::into),
-        }
-    }
+    use crate::report::verdicts::tests::c;
 
     /// A regression (with a `<` in its id), an improvement, an accepted regression, and the rest, in
     /// scrambled order.

@@ -173,11 +173,19 @@ pub fn markdown(v: &Verdicts) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::compare::SuiteSummary;
 
-    fn c(id: &str, metric: &str, base: f64, head: f64, verdict: Verdict, note: Option<&str>) -> Comparison {
+    /// A comparison with plausible evidence for its lane (shared with the HTML renderer's tests).
+    pub(in crate::report) fn c(
+        id: &str,
+        metric: &str,
+        base: f64,
+        head: f64,
+        verdict: Verdict,
+        note: Option<&str>,
+    ) -> Comparison {
         let wall = metric == "ns_per_op";
         Comparison {
             id: id.into(),
