@@ -652,6 +652,35 @@ mod sqlite_malloc {
     pub(super) unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
 }
 
+/// Waits (up to `limit`) until every other thread of the process is blocked: for a store's
+/// background threads to get past their start before a benchmark measures.
+///
+/// A thread spawned in setup may not run before the measured ops start, and its start is work of
+/// the process: std copies a named thread's name on the new thread (one allocation of the name's
+/// length; fjall's "monitor" thread showed up as one 7-byte allocation in an op on a loaded machine)
+/// and the instr lane would count its instructions. A thread that is asleep (in fjall's case, the
+/// monitor's 250 ms sleep and the workers' waits) has started. Reads `/proc/self/task`, so it waits
+/// only on Linux; elsewhere, and once `limit` has passed, it returns without waiting.
+pub fn settle_threads(limit: std::time::Duration) {
+    let start = std::time::Instant::now();
+    let Ok(own) = std::fs::read_link("/proc/thread-self") else { return };
+    let Some(own) = own.file_name().map(|tid| tid.to_owned()) else { return };
+    while start.elapsed() < limit {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return };
+        let running = tasks.flatten().filter(|task| task.file_name() != own).any(|task| {
+            // `stat` is "tid (comm) state ...": the state follows the last ')' (comm may hold one).
+            std::fs::read_to_string(task.path().join("stat"))
+                .ok()
+                .and_then(|stat| stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()))
+                .is_some_and(|state| state == 'R')
+        });
+        if !running {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Runs `f` without callgrind counting the calling thread's instructions: for setup and teardown
 /// whose instruction count varies from run to run. Outside valgrind (and on architectures other
 /// than x86_64 and aarch64) it just runs `f`.
@@ -913,5 +942,27 @@ mod tests {
         let usage = disk_usage(dir.path());
         assert_eq!(usage.apparent, 5_000 + 100 + (1 << 20));
         assert!(usage.allocated >= 5_000 + 100 && usage.allocated < 1 << 20, "{usage:?}");
+    }
+
+    /// A thread that has been spawned but has not yet run its first line is waited for: it is
+    /// runnable until it blocks on the channel.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn settle_threads_waits_for_a_spawned_thread_to_block() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("settling".into())
+            .spawn(move || {
+                STARTED.store(true, Ordering::SeqCst);
+                let _ = rx.recv();
+            })
+            .expect("spawn");
+        // Other tests' threads may be running: the limit only bounds the wait.
+        settle_threads(std::time::Duration::from_secs(20));
+        assert!(STARTED.load(Ordering::SeqCst));
+        drop(tx);
+        thread.join().expect("join");
     }
 }
