@@ -1,5 +1,5 @@
 //! The tables of a results file (tabled), for the terminal and as markdown: one row per benchmark with
-//! its per-op figures, then, where benchmarks have them, their latency percentiles and reported figures.
+//! its per-op figures and peak heap, then, where benchmarks have them, their latency percentiles and reported figures.
 
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
@@ -20,6 +20,8 @@ struct Row {
     bytes: String,
     #[tabled(rename = "allocs/op")]
     allocs: String,
+    #[tabled(rename = "peak heap")]
+    peak: String,
     #[tabled(rename = "instr/op")]
     instr: String,
     #[tabled(rename = "throughput")]
@@ -72,6 +74,7 @@ fn row(b: &BenchResult) -> Row {
         ci,
         bytes: m.bytes_per_op.map_or_else(|| missing(b, Lane::Alloc), format_bytes),
         allocs: m.allocs_per_op.map_or_else(|| missing(b, Lane::Alloc), format_count),
+        peak: m.alloc.map_or_else(|| missing(b, Lane::Alloc), |a| format_bytes(a.peak_live_bytes as f64)),
         instr: m.instructions_per_op.map_or_else(|| missing(b, Lane::Instr), format_count),
         throughput: m.throughput.map(format_rate).unwrap_or_default(),
     }
@@ -120,6 +123,12 @@ pub fn render_markdown(results: &Results) -> String {
 
 fn render_with(results: &Results, markdown: bool) -> String {
     let mut out = styled(results.benchmarks.iter().map(row), markdown, 1);
+    if results.benchmarks.iter().any(|b| b.metrics.alloc.is_some()) {
+        out.push_str(
+            "\n\npeak heap: the most heap bytes live at once during the alloc lane's ops, above the level when \
+             counting began (`alloc.peak_live_bytes`).",
+        );
+    }
     let latency = latency_rows(results);
     if !latency.is_empty() {
         let t = styled(latency, markdown, 1);
@@ -148,7 +157,7 @@ fn styled<T: Tabled>(rows: impl IntoIterator<Item = T>, markdown: bool, right_fr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LatencySummary, Metrics};
+    use crate::model::{AllocCounts, LatencySummary, Metrics};
 
     /// Two benchmarks of the example file with their figures replaced by fixed ones.
     fn results() -> Results {
@@ -163,6 +172,7 @@ mod tests {
             };
         }
         let m = &mut r.benchmarks[0].metrics;
+        m.alloc = Some(AllocCounts { iters: 100, allocs: 300, frees: 300, bytes: 30_000, peak_live_bytes: 2048 });
         m.latency =
             Some(LatencySummary { count: 1000, kept: 1000, mean: 60.0, p50: 50.0, p95: 95.0, p99: 99.0, max: 1500.0 });
         m.reported.insert("disk_bytes".into(), Reported { value: 7.7e6, unit: Unit::Bytes });
