@@ -19,6 +19,7 @@
 //! ```
 
 pub mod baseline;
+pub mod bisect;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -1,6 +1,6 @@
-//! Revisions for `run --compare REV` (git2): resolving REV and the merge-base, whether the working tree
-//! has uncommitted changes, and the base's git worktree under `target/benchgate/worktrees/`, reused
-//! across runs. Nothing is left in the user's branches: libgit2 needs a branch to add a worktree, so a
+//! Revisions for `run --compare REV` and `bisect` (git2): resolving REV and the merge-base, whether the
+//! working tree has uncommitted changes, and the git worktrees where other commits are built (the
+//! base's, bisect's) under `target/benchgate/worktrees/`, reused across runs. Nothing is left in the user's branches: libgit2 needs a branch to add a worktree, so a
 //! temporary one is made, the worktree's HEAD is detached onto the commit, and the branch is deleted;
 //! leftovers of an interrupted run (a temporary branch, a worktree whose directory is gone) are
 //! removed at the next run.
@@ -9,14 +9,16 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 
-/// The worktree's name in `.git/worktrees/`.
-const WORKTREE_NAME: &str = "benchgate-base";
+/// The name in `.git/worktrees/` of the worktree where `run --compare` builds the base.
+pub const BASE_WORKTREE: &str = "benchgate-base";
+/// The same for the commits `bisect` builds.
+pub const BISECT_WORKTREE: &str = "benchgate-bisect";
 /// Prefix of the temporary branch that adding a worktree needs.
 const TEMP_BRANCH_PREFIX: &str = "benchgate-tmp-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RevisionError {
-    #[error("{} is not in a git repository: --compare needs one", .0.display())]
+    #[error("{} is not in a git repository: measuring revisions needs one", .0.display())]
     NoRepository(PathBuf),
     #[error("unknown revision `{0}` (not a branch, tag or commit git knows here)")]
     UnknownRevision(String),
@@ -29,6 +31,8 @@ pub enum RevisionError {
     NoMergeBase(String),
     #[error("HEAD does not point to a commit (an empty repository?)")]
     NoHead,
+    #[error("{0}")]
+    Range(String),
     #[error("git: {context}: {source}")]
     Git { context: String, source: git2::Error },
 }
@@ -54,6 +58,11 @@ pub struct Base {
     pub head_dirty: bool,
     /// The base commit's first summary line.
     pub summary: String,
+}
+
+/// The first ten hex digits of a commit id, as messages show it.
+pub fn short(id: &str) -> &str {
+    &id[..id.len().min(10)]
 }
 
 fn open(dir: &Path) -> Result<Repository, RevisionError> {
@@ -91,21 +100,21 @@ pub fn resolve(dir: &Path, rev: &str, direct: bool) -> Result<Base, RevisionErro
     })
 }
 
-/// Checks out `commit` (detached) in the base worktree at `path`, creating or repairing the worktree as
-/// needed, and returns its directory.
-pub fn prepare_worktree(dir: &Path, path: &Path, commit: &str) -> Result<PathBuf, RevisionError> {
+/// Checks out `commit` (detached) in the worktree `name` at `path`, creating or repairing the worktree
+/// as needed, and returns its directory.
+pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Result<PathBuf, RevisionError> {
     let repo = open(dir)?;
     let oid = Oid::from_str(commit).map_err(git("parse the commit id"))?;
     remove_temp_branches(&repo)?;
-    if let Ok(wt) = repo.find_worktree(WORKTREE_NAME) {
+    if let Ok(wt) = repo.find_worktree(name) {
         let usable = wt.validate().is_ok() && wt.path() == path && path.join(".git").exists();
         if !usable {
             let mut opts = WorktreePruneOptions::new();
             opts.valid(true).working_tree(true);
-            wt.prune(Some(&mut opts)).map_err(git("prune the stale base worktree"))?;
+            wt.prune(Some(&mut opts)).map_err(git("prune a stale worktree"))?;
         }
     }
-    if repo.find_worktree(WORKTREE_NAME).is_err() {
+    if repo.find_worktree(name).is_err() {
         if path.exists() {
             std::fs::remove_dir_all(path).map_err(|e| RevisionError::Git {
                 context: format!("remove {}", path.display()),
@@ -118,18 +127,18 @@ pub fn prepare_worktree(dir: &Path, path: &Path, commit: &str) -> Result<PathBuf
                 source: git2::Error::from_str(&e.to_string()),
             })?;
         }
-        let target = repo.find_commit(oid).map_err(git("find the base commit"))?;
+        let target = repo.find_commit(oid).map_err(git("find the commit"))?;
         let branch_name = format!("{TEMP_BRANCH_PREFIX}{}", std::process::id());
         let branch = repo.branch(&branch_name, &target, true).map_err(git("create a temporary branch"))?;
         let added = {
             let reference = branch.get();
             let mut opts = WorktreeAddOptions::new();
             opts.reference(Some(reference));
-            repo.worktree(WORKTREE_NAME, path, Some(&opts)).map_err(git("add the base worktree"))
+            repo.worktree(name, path, Some(&opts)).map_err(git("add the worktree"))
         };
         let detached = added.and_then(|wt| {
-            let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the base worktree"))?;
-            wrepo.set_head_detached(oid).map_err(git("detach the base worktree"))
+            let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the worktree"))?;
+            wrepo.set_head_detached(oid).map_err(git("detach the worktree"))
         });
         // Always delete the temporary branch, even when adding failed.
         let deleted = repo
@@ -139,12 +148,12 @@ pub fn prepare_worktree(dir: &Path, path: &Path, commit: &str) -> Result<PathBuf
         detached?;
         deleted?;
     }
-    let wt = repo.find_worktree(WORKTREE_NAME).map_err(git("find the base worktree"))?;
-    let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the base worktree"))?;
-    wrepo.set_head_detached(oid).map_err(git("move the base worktree to the base commit"))?;
+    let wt = repo.find_worktree(name).map_err(git("find the worktree"))?;
+    let wrepo = Repository::open_from_worktree(&wt).map_err(git("open the worktree"))?;
+    wrepo.set_head_detached(oid).map_err(git("move the worktree to the commit"))?;
     let mut checkout = git2::build::CheckoutBuilder::new();
     checkout.force().remove_untracked(true);
-    wrepo.checkout_head(Some(&mut checkout)).map_err(git("check out the base commit"))?;
+    wrepo.checkout_head(Some(&mut checkout)).map_err(git("check out the commit"))?;
     Ok(path.to_owned())
 }
 
@@ -213,18 +222,18 @@ mod tests {
         let p = d.path();
         let wt = p.join("target/benchgate/worktrees/base");
         let one = sh(p, &["rev-parse", "main~1"]);
-        prepare_worktree(p, &wt, &one).unwrap();
+        prepare_worktree(p, BASE_WORKTREE, &wt, &one).unwrap();
         assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "one\n");
         let branches = sh(p, &["branch", "--list"]);
         assert!(!branches.contains(TEMP_BRANCH_PREFIX), "{branches}");
         // Reused and moved to another commit.
         let three = sh(p, &["rev-parse", "main"]);
-        prepare_worktree(p, &wt, &three).unwrap();
+        prepare_worktree(p, BASE_WORKTREE, &wt, &three).unwrap();
         assert!(wt.join("b.txt").exists());
         assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), three);
         // Its directory deleted (e.g. by `cargo clean`): repaired.
         std::fs::remove_dir_all(p.join("target")).unwrap();
-        prepare_worktree(p, &wt, &one).unwrap();
+        prepare_worktree(p, BASE_WORKTREE, &wt, &one).unwrap();
         assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), one);
         assert_eq!(sh(p, &["worktree", "list"]).lines().count(), 2);
         assert_eq!(sh(p, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature", "the user's checkout is untouched");

@@ -14,6 +14,7 @@ use crate::gate::Policy;
 use crate::model::{Lane, Meta, Results, RunMode};
 use crate::report;
 
+mod bisect;
 mod history;
 mod revision;
 
@@ -128,6 +129,11 @@ enum Command {
     /// Change points of each benchmark's figures over the history's commits: trend.json, trend.md and
     /// SVG charts.
     Trend(history::TrendArgs),
+    /// Find the commit between --good and --bad that changed a benchmark's figure: builds commits in a
+    /// worktree and measures them (instructions by default). Exit 0: found; 1: good and bad do not
+    /// differ beyond the threshold; 3: an end cannot be measured, or skipped commits leave several
+    /// candidates.
+    Bisect(bisect::BisectArgs),
 }
 
 #[derive(Subcommand)]
@@ -430,6 +436,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
         Command::History(cmd) => history::history(cli.manifest_path.as_deref(), cli.config.as_deref(), cmd),
         Command::Trend(args) => history::trend(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
+        Command::Bisect(args) => bisect::bisect(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
     }
 }
 

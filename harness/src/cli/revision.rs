@@ -14,11 +14,7 @@ use crate::gate::Policy;
 use crate::interleave::{self, Side};
 use crate::model::{Lane, Meta, Results, RunMode, SCHEMA_VERSION};
 use crate::report;
-use crate::revision;
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
-}
+use crate::revision::{self, short};
 
 pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], args: &RunArgs) -> anyhow::Result<i32> {
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
@@ -43,22 +39,10 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
         eprintln!("benchgate: head is the working tree at {}", short(&base.head_commit));
     }
 
-    // The base worktree holds the whole repository; the workspace may sit in a subdirectory of it.
-    let repo_root = git2::Repository::discover(&ws.root)
-        .ok()
-        .and_then(|r| r.workdir().map(Path::to_owned))
-        .context("the workspace is not in a git working tree")?;
-    let repo_root = repo_root.canonicalize().unwrap_or(repo_root);
-    let ws_root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
-    let manifest = ws.manifest_path.clone().unwrap_or_else(|| ws.root.join("Cargo.toml"));
-    let manifest = manifest.canonicalize().unwrap_or(manifest);
-    let rel_manifest = manifest
-        .strip_prefix(&repo_root)
-        .with_context(|| format!("{} is outside the git working tree {}", manifest.display(), repo_root.display()))?
-        .to_owned();
+    let (ws_root, rel_manifest) = manifest_in_repo(ws)?;
     let state = ws.state_dir();
     let worktree = state.join("worktrees").join("base");
-    revision::prepare_worktree(&ws_root, &worktree, &base.commit)?;
+    revision::prepare_worktree(&ws_root, revision::BASE_WORKTREE, &worktree, &base.commit)?;
     let base_manifest = worktree.join(&rel_manifest);
     if !base_manifest.exists() {
         bail!("the base commit {} has no {}", short(&base.commit), rel_manifest.display());
@@ -179,6 +163,24 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     write_report(&out_dir, &verdicts, &base_side.results, &head_side.results)?;
     eprintln!("benchgate: wrote {}", out_dir.display());
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
+}
+
+/// The workspace's root and its manifest's path relative to the git working tree: a worktree holds the
+/// whole repository, and the workspace may sit in a subdirectory of it.
+pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let repo_root = git2::Repository::discover(&ws.root)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_owned))
+        .context("the workspace is not in a git working tree")?;
+    let repo_root = repo_root.canonicalize().unwrap_or(repo_root);
+    let ws_root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
+    let manifest = ws.manifest_path.clone().unwrap_or_else(|| ws.root.join("Cargo.toml"));
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    let rel_manifest = manifest
+        .strip_prefix(&repo_root)
+        .with_context(|| format!("{} is outside the git working tree {}", manifest.display(), repo_root.display()))?
+        .to_owned();
+    Ok((ws_root, rel_manifest))
 }
 
 /// The report folder's verdict files: JSON, markdown (the job summary and the pull-request comment), and

@@ -243,6 +243,7 @@ fn svg(
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Box<dyn Error>>,
 ) -> String {
+    super::chart::register_font();
     let mut buf = String::new();
     let result = (|| {
         let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();

@@ -1,5 +1,6 @@
 //! Rendering results for people. Reporters format what they are given; they never measure or decide.
 
+pub mod chart;
 pub mod export;
 pub mod html;
 pub mod noise;

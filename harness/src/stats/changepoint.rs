@@ -94,8 +94,50 @@ pub fn noise_sigma(x: &[f64]) -> f64 {
 /// `floor_sigma` (a series of identical instruction counts has σ̂ = 0, and then any change, however small,
 /// would cost nothing).
 pub fn default_penalty(x: &[f64], floor_sigma: f64) -> f64 {
-    let sigma = noise_sigma(x).max(floor_sigma);
-    3.0 * sigma * sigma * (x.len().max(2) as f64).ln()
+    penalty(noise_sigma(x).max(floor_sigma), x.len())
+}
+
+/// `3·σ²·ln n`.
+fn penalty(sigma: f64, n: usize) -> f64 {
+    3.0 * sigma * sigma * (n.max(2) as f64).ln()
+}
+
+/// The standard deviation of `x` around the means of the segments ending at `ends` (as [`pelt_l2`]
+/// returns them), with `n − k` degrees of freedom for `k` segments.
+pub fn pooled_sigma(x: &[f64], ends: &[usize]) -> f64 {
+    let mut start = 0;
+    let mut squares = 0.0;
+    for &end in ends {
+        let seg = &x[start..end];
+        let mean = seg.iter().sum::<f64>() / seg.len() as f64;
+        squares += seg.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
+        start = end;
+    }
+    let df = x.len().saturating_sub(ends.len()).max(1);
+    (squares / df as f64).sqrt()
+}
+
+/// The change points benchgate reports, and the penalty that found them: [`pelt_l2`] with
+/// [`default_penalty`], then, until the segmentation stops changing (at most 5 times), again with σ
+/// re-estimated as the [`pooled_sigma`] around the segments found (never below `floor_sigma`).
+///
+/// σ̂ from first differences rests on few points in a short history, and when it comes out low, PELT
+/// splits noise; the pooled estimate has about twice the degrees of freedom. Measured with ruptures on
+/// 300 series of 30 points with 1% noise (scripts/changepoint_short_histories.py): false change points
+/// in flat series fell from 34 to 10, and extra ones beside a 10% step from 15 to 2; the step was still
+/// placed exactly in all 300, and a 3% step found within one commit in 292 of 300 either way.
+pub fn segment(x: &[f64], floor_sigma: f64, min_size: usize) -> (Vec<usize>, f64) {
+    let mut pen = default_penalty(x, floor_sigma);
+    let mut ends = pelt_l2(x, pen, min_size);
+    for _ in 0..5 {
+        let next_pen = penalty(pooled_sigma(x, &ends).max(floor_sigma), x.len());
+        let next = pelt_l2(x, next_pen, min_size);
+        if next == ends {
+            break;
+        }
+        (ends, pen) = (next, next_pen);
+    }
+    (ends, pen)
 }
 
 #[cfg(test)]

@@ -169,3 +169,95 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown revision `no-such-rev`"), "{}", stderr(&out));
 }
+
+/// A history for bisect: `base`, then commits that touch nothing measured, one that does not build
+/// (and its fix), one that doubles `demo/double`'s work and one that makes `demo/alloc` allocate.
+fn bisect_repo() -> tempfile::TempDir {
+    let d = repo();
+    let p = d.path();
+    git(p, &["checkout", "-q", "main"]);
+    git(p, &["reset", "-q", "--hard", "HEAD~1"]);
+    let commit = |message: &str| git(p, &["commit", "-qam", message]);
+    let readme = |text: &str| {
+        std::fs::write(p.join("README"), text).unwrap();
+        git(p, &["add", "README"]);
+    };
+    readme("one\n");
+    commit("1 readme");
+    readme("two\n");
+    commit("2 readme");
+    std::fs::write(p.join("benches/demo.rs"), "this is not rust\n").unwrap();
+    commit("3 does not build");
+    write_bench(p, 2_000, false, 3_000);
+    commit("4 builds again");
+    write_bench(p, 4_000, false, 3_000);
+    commit("5 double the work");
+    write_bench(p, 4_000, true, 3_000);
+    commit("6 allocate per op");
+    readme("three\n");
+    commit("7 readme");
+    d
+}
+
+/// `bisect.json`'s first bad commit's summary and the summaries of the commits skipped.
+fn bisected(dir: &Path) -> (String, Vec<String>) {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("bisect.json")).unwrap()).unwrap();
+    let skipped = v["measured"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["class"] == "skipped")
+        .map(|m| m["commit"]["summary"].as_str().unwrap().to_owned())
+        .collect();
+    (v["first_bad"]["summary"].as_str().unwrap_or("-").to_owned(), skipped)
+}
+
+#[test]
+fn bisect_finds_the_commit_that_changed_a_figure_stepping_around_one_that_does_not_build() {
+    let d = bisect_repo();
+    let p = d.path();
+    let bisect = |bench: &str, metric: &str, out: &str| {
+        let out_dir = p.join("target").join(out);
+        let o = benchgate(p)
+            .args(["bisect", "--quick", "--bench", bench, "--good", "main~7", "--bad", "main", "--metric", metric])
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        (o, out_dir)
+    };
+
+    // Instructions (exact): the doubled loop, found although the middle commit does not build.
+    let (o, dir) = bisect("demo/double", "instructions", "bisect-double");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}\n{stdout}", stderr(&o));
+    assert_eq!(bisected(&dir), ("5 double the work".to_owned(), vec!["3 does not build".to_owned()]), "{stdout}");
+    assert!(stdout.contains("first higher commit:") && stdout.contains("5 double the work"), "{stdout}");
+    assert!(dir.join(format!("{}.json", &git_out(p, &["rev-parse", "main~2"])[..10])).exists(), "results kept");
+
+    // Allocations: from none to one per op.
+    let (o, dir) = bisect("demo/alloc", "allocs", "bisect-alloc");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(bisected(&dir).0, "6 allocate per op");
+
+    // A figure that did not change: nothing to bisect, exit 1.
+    let (o, _) = bisect("demo/steady", "allocs", "bisect-steady");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to bisect"), "{}", stderr(&o));
+
+    // Bad input: exit 2 and the reason.
+    let o =
+        benchgate(p).args(["bisect", "--bench", "demo/double", "--good", "main", "--bad", "main~3"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not an ancestor"), "{}", stderr(&o));
+    // The user's checkout is untouched and no branch is left.
+    assert_eq!(git_out(p, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert_eq!(git_out(p, &["branch", "--list"]).lines().count(), 2, "main and change");
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
