@@ -387,7 +387,7 @@ pub fn pull(repo: &Repository, remote: &str) -> Result<Merged, HistoryError> {
 pub fn push(repo: &Repository, remote: &str) -> Result<Pushed, HistoryError> {
     let refspec = format!("{HISTORY_REF}:{HISTORY_REF}");
     let args = ["push", "--quiet", remote, refspec.as_str()];
-    for _ in 0..PUSH_ATTEMPTS {
+    for attempt in 0..PUSH_ATTEMPTS {
         let merged = pull(repo, remote)?;
         let Some(local) = tip(repo)? else {
             return Err(HistoryError::Refused(format!("there is no local {HISTORY_BRANCH} branch to push")));
@@ -398,7 +398,9 @@ pub fn push(repo: &Repository, remote: &str) -> Result<Pushed, HistoryError> {
         match git_cli(repo, &args)? {
             Ok(()) => return Ok(Pushed::Pushed(merged)),
             Err(stderr)
-                if ["rejected", "fetch first", "non-fast-forward", "stale info"].iter().any(|s| stderr.contains(s)) => {
+                if ["rejected", "fetch first", "non-fast-forward", "stale info"].iter().any(|s| stderr.contains(s)) =>
+            {
+                backoff(attempt);
             }
             Err(stderr) => return Err(HistoryError::Command { args: args.join(" "), stderr }),
         }
@@ -552,6 +554,36 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(history_commits(&repo), 2 * per_thread, "one commit per append, none lost");
+    }
+
+    /// Clones pushing at the same moment: the remote takes one push at a time and rejects the others,
+    /// which fetch, merge and push again; every run arrives.
+    #[test]
+    fn simultaneous_pushes_are_retried_and_lose_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let remote = d.path().join("remote.git");
+        Repository::init_bare(&remote).unwrap();
+        let url = format!("file://{}", remote.display());
+        const CLONES: usize = 4;
+        let barrier = std::sync::Barrier::new(CLONES);
+        std::thread::scope(|scope| {
+            for i in 0..CLONES {
+                let (barrier, url, dir) = (&barrier, &url, d.path().join(format!("clone{i}")));
+                scope.spawn(move || {
+                    let repo = Repository::init(&dir).unwrap();
+                    sh(&dir, &["remote", "add", "origin", url]);
+                    append(&repo, "ci", &run(10 + i)).unwrap();
+                    barrier.wait();
+                    assert!(matches!(push(&repo, "origin").unwrap(), Pushed::Pushed(_)), "clone {i}");
+                });
+            }
+        });
+        let bare = Repository::open_bare(&remote).unwrap();
+        let ci: Vec<Results> = load(&bare, "ci").unwrap().into_iter().map(|(_, r)| r).collect();
+        assert_eq!(ci.len(), CLONES);
+        for i in 0..CLONES {
+            assert!(ci.contains(&run(10 + i)), "run {i}");
+        }
     }
 
     #[test]
