@@ -41,9 +41,10 @@ pub fn format_bytes(b: f64) -> String {
     format!("{} {unit}", sig3(v))
 }
 
-/// A count with thousands separators, or up to two decimals when fractional: `1,234,567`, `2.5`.
+/// A count with thousands separators, rounded to a whole number from 1,000 up, and with up to two
+/// decimals below: `1,234,567`, `63,221` (from 63,221.2), `2.5`.
 pub fn format_count(x: f64) -> String {
-    if x.fract() != 0.0 && x.abs() < 1e6 {
+    if x.fract() != 0.0 && x.abs() < 1e3 {
         return trim_float(x);
     }
     let s = format!("{:.0}", x);
@@ -115,6 +116,10 @@ mod tests {
         assert_eq!(format_bytes(1536.0), "1.50 KiB");
         assert_eq!(format_count(1_234_567.0), "1,234,567");
         assert_eq!(format_count(2.5), "2.5");
+        assert_eq!(
+            (format_count(63_221.2), format_count(999.25), format_count(-1_698.6)),
+            ("63,221".into(), "999.25".into(), "-1,699".into())
+        );
         assert_eq!(format_count(3.0), "3");
         assert_eq!(format_rate(ThroughputRate::BytesPerSec(512.3e6)), "512 MB/s");
     }
