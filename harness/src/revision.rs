@@ -100,6 +100,35 @@ pub fn resolve(dir: &Path, rev: &str, direct: bool) -> Result<Base, RevisionErro
     })
 }
 
+/// Exclusive use of a state directory's worktrees and base target directory, held by `run --compare`
+/// and `bisect` from preparing a worktree until the last measurement: builds of different commits of
+/// one package land at the same paths there (cargo names outputs by a hash of the path relative to
+/// the workspace root), so a second run at the same time would measure the first one's binaries.
+/// Released when dropped (or when the process ends, however it ends).
+#[derive(Debug)]
+pub struct StateLock {
+    _file: std::fs::File,
+}
+
+/// Takes the [`StateLock`] of `state`, waiting (and saying so on stderr) while another benchgate holds it.
+pub fn lock_state(state: &Path) -> std::io::Result<StateLock> {
+    std::fs::create_dir_all(state)?;
+    let path = state.join("revisions.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "benchgate: another benchgate `run --compare` or `bisect` is using {}; waiting for it to finish",
+                state.display()
+            );
+            file.lock()?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    Ok(StateLock { _file: file })
+}
+
 /// Checks out `commit` (detached) in the worktree `name` at `path`, creating or repairing the worktree
 /// as needed, and returns its directory.
 pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Result<PathBuf, RevisionError> {
@@ -178,6 +207,21 @@ mod tests {
         let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn the_state_lock_is_exclusive_until_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let state = d.path().join("benchgate");
+        let held = lock_state(&state).unwrap();
+        let other = std::fs::OpenOptions::new().write(true).open(state.join("revisions.lock")).unwrap();
+        assert!(matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        // A second benchgate waits, and goes on once the first is done.
+        let waiter = std::thread::spawn(move || lock_state(&state).map(|_| ()));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!waiter.is_finished());
+        drop(held);
+        waiter.join().unwrap().unwrap();
     }
 
     fn repo() -> tempfile::TempDir {

@@ -41,6 +41,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
 
     let (ws_root, rel_manifest) = manifest_in_repo(ws)?;
     let state = ws.state_dir();
+    let _lock = revision::lock_state(&state).with_context(|| format!("cannot lock {}", state.display()))?;
     let worktree = state.join("worktrees").join("base");
     revision::prepare_worktree(&ws_root, revision::BASE_WORKTREE, &worktree, &base.commit)?;
     let base_manifest = worktree.join(&rel_manifest);
