@@ -34,6 +34,7 @@ pub mod measure;
 pub mod merge;
 pub mod meta;
 pub mod model;
+pub mod profile;
 pub mod protocol;
 pub mod report;
 pub mod revision;

@@ -16,6 +16,7 @@ use crate::report;
 
 mod bisect;
 mod history;
+mod profile;
 mod revision;
 
 /// Exit codes, documented in README.md ("Exit codes").
@@ -134,6 +135,10 @@ enum Command {
     /// differ beyond the threshold; 3: an end cannot be measured, or skipped commits leave several
     /// candidates.
     Bisect(bisect::BisectArgs),
+    /// Where each benchmark's instructions per op go, by cost category (compression, allocation,
+    /// copying, hashing, ...): two callgrind runs per benchmark; writes the raw profiles, profile.json
+    /// and profile.md.
+    Profile(profile::ProfileArgs),
 }
 
 #[derive(Subcommand)]
@@ -437,6 +442,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::History(cmd) => history::history(cli.manifest_path.as_deref(), cli.config.as_deref(), cmd),
         Command::Trend(args) => history::trend(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
         Command::Bisect(args) => bisect::bisect(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
+        Command::Profile(args) => profile::profile(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
     }
 }
 

@@ -5,6 +5,7 @@ mod adopter;
 mod baseline;
 mod cli;
 mod lanes;
+mod profile;
 mod revision;
 mod suites;
 

@@ -1,0 +1,246 @@
+//! `benchgate profile`: where each selected benchmark's instructions per op go, by cost category —
+//! two callgrind runs per benchmark ([`crate::profile::ops`]), functions mapped to categories
+//! ([`crate::profile::category`]); writes the raw profiles, `profile.json` and `profile.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use super::{Selection, default_run_dir, exit_code, load_config, select};
+use crate::driver::Workspace;
+use crate::model::RunMode;
+use crate::profile::category::Categories;
+use crate::profile::ops::{self, OpProfile};
+use crate::report;
+
+/// The format version of `profile.json`.
+pub const PROFILE_VERSION: u32 = 1;
+
+#[derive(clap::Args)]
+pub(crate) struct ProfileArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Quick mode: the instr lane's quick iteration count.
+    #[arg(long)]
+    quick: bool,
+    /// Folder for the profiles, `profile.json` and `profile.md` (default: `<reports_dir>/profile-<time>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    profile_version: u32,
+    /// What the shares are of.
+    event: &'static str,
+    benchmarks: Vec<BenchProfile>,
+    suites: Vec<SuiteProfile>,
+}
+
+#[derive(Serialize)]
+struct BenchProfile {
+    id: String,
+    suite: String,
+    /// Ops the profile covers (the difference of two runs).
+    ops: u64,
+    instructions_per_op: f64,
+    /// Instructions per op of functions whose cost fell between the runs (left out of the shares).
+    fell_per_op: f64,
+    categories: Vec<CategoryShare>,
+    /// The raw callgrind files, relative to the folder.
+    profiles: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CategoryShare {
+    category: String,
+    /// Part of the op's instructions, 0 to 1; the categories of a benchmark sum to 1.
+    share: f64,
+    instructions_per_op: f64,
+    /// The costliest functions of the category: name and instructions per op.
+    top: Vec<(String, f64)>,
+}
+
+#[derive(Serialize)]
+struct SuiteProfile {
+    suite: String,
+    benchmarks: usize,
+    /// Each category's mean share over the suite's benchmarks (each benchmark weighs the same).
+    categories: Vec<(String, f64)>,
+}
+
+/// The file-name stem of a benchmark's profiles: its id with anything but letters, digits, `-`, `.`
+/// made `_`.
+fn stem(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect()
+}
+
+fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, dir: &Path) -> BenchProfile {
+    let per_op = |cost: u64| cost as f64 / p.ops as f64;
+    let shares = categories.shares(&p.delta, 0);
+    BenchProfile {
+        id: id.to_owned(),
+        suite: suite.to_owned(),
+        ops: p.ops,
+        instructions_per_op: p.instructions_per_op(),
+        fell_per_op: per_op(p.fell),
+        categories: shares
+            .into_iter()
+            .map(|s| CategoryShare {
+                category: s.category,
+                share: s.share,
+                instructions_per_op: per_op(s.cost),
+                top: s.top.into_iter().map(|(name, cost)| (name, per_op(cost))).collect(),
+            })
+            .collect(),
+        profiles: p.files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string()).collect(),
+    }
+}
+
+fn suite_profiles(benchmarks: &[BenchProfile]) -> Vec<SuiteProfile> {
+    let mut by_suite: BTreeMap<&str, Vec<&BenchProfile>> = BTreeMap::new();
+    for b in benchmarks {
+        by_suite.entry(&b.suite).or_default().push(b);
+    }
+    by_suite
+        .into_iter()
+        .map(|(suite, benches)| {
+            let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+            for b in &benches {
+                for c in &b.categories {
+                    *sums.entry(&c.category).or_default() += c.share;
+                }
+            }
+            let n = benches.len() as f64;
+            let mut categories: Vec<(String, f64)> = sums.into_iter().map(|(c, s)| (c.to_owned(), s / n)).collect();
+            categories.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            SuiteProfile { suite: suite.to_owned(), benchmarks: benches.len(), categories }
+        })
+        .collect()
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// `profile.md`: per suite, then per benchmark, the categories with a share, highest first.
+fn markdown(s: &Summary) -> String {
+    let mut out = String::from("# Where the instructions go\n\n");
+    out.push_str(
+        "Instructions per op by cost category: each benchmark's exec mode under callgrind with 1 and 1 + K \
+         iterations, the difference per function divided by K (setup and start-up cancel). Kernel time is \
+         invisible to callgrind: `syscalls` counts the user-space side of system calls only.\n\n",
+    );
+    out.push_str(
+        "## Suites (mean share over their benchmarks)\n\n| suite | benchmarks | categories |\n| --- | ---: | --- |\n",
+    );
+    for suite in &s.suites {
+        let cats: Vec<String> = suite
+            .categories
+            .iter()
+            .filter(|(_, share)| *share >= 0.0005)
+            .map(|(c, share)| format!("{c} {}", percent(*share)))
+            .collect();
+        out.push_str(&format!("| {} | {} | {} |\n", suite.suite, suite.benchmarks, cats.join(", ")));
+    }
+    for b in &s.benchmarks {
+        out.push_str(&format!(
+            "\n## {}\n\n{} instr/op over {} op{}{}.\n\n| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n",
+            b.id,
+            report::format_count(b.instructions_per_op),
+            report::format_count(b.ops as f64),
+            if b.ops == 1 { "" } else { "s" },
+            if b.fell_per_op > 0.0 {
+                format!(
+                    "; functions whose cost fell between the runs: {} instr/op, left out",
+                    report::format_count(b.fell_per_op)
+                )
+            } else {
+                String::new()
+            }
+        ));
+        for c in b.categories.iter().filter(|c| c.share > 0.0) {
+            let top: Vec<String> = c
+                .top
+                .iter()
+                .take(3)
+                .map(|(name, cost)| format!("`{}` {}", name.replace('|', "\\|"), report::format_count(*cost)))
+                .collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.category,
+                percent(c.share),
+                report::format_count(c.instructions_per_op),
+                top.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: ProfileArgs) -> anyhow::Result<i32> {
+    if !crate::measure::instr::valgrind_available() {
+        bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
+    }
+    let ws = Workspace::discover(manifest)?;
+    let config = load_config(config, &ws)?;
+    let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
+    let index = ws.build(config.run.align_functions)?;
+    let selected = select(&index, &args.selection)?;
+    if selected.is_empty() {
+        bail!("no benchmark matches the selection");
+    }
+    let out = args.out.clone().unwrap_or_else(|| default_run_dir(&ws, &config, "profile"));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let ops = config.instr(mode).extra_iters;
+    let timeout = Duration::from_secs(config.run.timeout_s);
+    let categories = Categories::builtin();
+    eprintln!("benchgate: profiling {} benchmarks, {ops} ops each, into {}", selected.len(), out.display());
+    let mut benchmarks = Vec::new();
+    let mut failed = Vec::new();
+    for (i, (bin, decl)) in selected.iter().enumerate() {
+        eprint!("[{}/{}] {} ...", i + 1, selected.len(), decl.id);
+        let started = std::time::Instant::now();
+        match ops::profile_ops(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
+            Ok(p) => {
+                let b = bench_profile(&decl.id, &decl.suite, &p, &categories, &out);
+                let top: Vec<String> = b
+                    .categories
+                    .iter()
+                    .filter(|c| c.share >= 0.05)
+                    .map(|c| format!("{} {}", c.category, percent(c.share)))
+                    .collect();
+                eprintln!(
+                    " {} instr/op: {} ({:.1}s)",
+                    report::format_count(b.instructions_per_op),
+                    top.join(", "),
+                    started.elapsed().as_secs_f64()
+                );
+                benchmarks.push(b);
+            }
+            Err(e) => {
+                eprintln!(" FAILED: {e}");
+                failed.push(decl.id.clone());
+            }
+        }
+    }
+    let summary =
+        Summary { profile_version: PROFILE_VERSION, event: "Ir", suites: suite_profiles(&benchmarks), benchmarks };
+    let json = serde_json::to_string_pretty(&summary)? + "\n";
+    let md = markdown(&summary);
+    for (name, text) in [("profile.json", json.as_str()), ("profile.md", md.as_str())] {
+        let path = out.join(name);
+        crate::fsutil::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!("benchgate: wrote {}", out.display());
+    if failed.is_empty() {
+        Ok(exit_code::OK)
+    } else {
+        eprintln!("benchgate: {} benchmark(s) could not be profiled: {}", failed.len(), failed.join(", "));
+        Ok(exit_code::BENCH_FAILED)
+    }
+}
