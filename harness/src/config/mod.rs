@@ -26,6 +26,90 @@ pub struct Config {
     pub calibrate: CalibrateConfig,
     pub baseline: BaselineConfig,
     pub compare: CompareConfig,
+    /// `benchgate profile`: cost categories and the decision gate's rules.
+    pub profile: ProfileConfig,
+}
+
+/// `[profile]`: the project's cost categories and the decision gate over category shares.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProfileConfig {
+    /// Shares below this are negligible ("what not to optimize").
+    pub negligible_share: f64,
+    /// Within this factor of the cheapest benchmark of one operation is at the floor; 0: off.
+    pub floor_ratio: f64,
+    /// Project categories (`[[profile.category]]`), tried before the built-ins.
+    #[serde(default)]
+    pub category: Vec<crate::profile::category::Category>,
+    /// Decision rules (`[[profile.rule]]`); a project's list replaces the defaults.
+    #[serde(default)]
+    pub rule: Vec<crate::profile::decide::Rule>,
+    /// Rule name -> threshold (`[profile.thresholds]`), over the rules' own thresholds.
+    #[serde(default)]
+    pub thresholds: std::collections::BTreeMap<String, f64>,
+}
+
+impl ProfileConfig {
+    /// The effective cost categories: the project's before the built-ins
+    /// ([`crate::profile::category::Categories::with_overrides`]).
+    pub fn categories(&self) -> Result<crate::profile::category::Categories, String> {
+        crate::profile::category::Categories::with_overrides(&self.category)
+    }
+
+    /// The rules with `[profile.thresholds]` applied, in configuration order.
+    pub fn rules(&self) -> Vec<crate::profile::decide::Rule> {
+        let mut rules = self.rule.clone();
+        for rule in &mut rules {
+            if let Some(&t) = self.thresholds.get(&rule.name) {
+                rule.threshold = t;
+            }
+        }
+        rules
+    }
+
+    /// The decision gate these settings describe.
+    pub fn policy(&self) -> crate::profile::decide::Policy {
+        crate::profile::decide::Policy {
+            rules: self.rules(),
+            negligible_share: self.negligible_share,
+            floor_ratio: self.floor_ratio,
+        }
+    }
+
+    /// Checks every value; on error returns `(key, problem)` with the key's full path.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.negligible_share.is_finite() && (0.0..1.0).contains(&self.negligible_share)) {
+            return Err(("profile.negligible_share".into(), "must be a share, 0 or more and below 1".into()));
+        }
+        if !(self.floor_ratio.is_finite() && (self.floor_ratio == 0.0 || self.floor_ratio >= 1.0)) {
+            return Err(("profile.floor_ratio".into(), "must be 1 or more, or 0 (off)".into()));
+        }
+        for (i, c) in self.category.iter().enumerate() {
+            let key = format!("profile.category[{i}]");
+            if self.category[..i].iter().any(|o| o.name == c.name) {
+                return Err((format!("{key}.name"), format!("cost category `{}` is defined twice", c.name)));
+            }
+            crate::profile::category::Categories::with_overrides(std::slice::from_ref(c)).map_err(|p| (key, p))?;
+        }
+        let categories = self.categories().map_err(|p| ("profile.category".to_owned(), p))?;
+        let mut names: Vec<&str> = categories.categories().map(|c| c.name.as_str()).collect();
+        names.push(crate::profile::category::APPLICATION);
+        for (i, rule) in self.rule.iter().enumerate() {
+            if self.rule[..i].iter().any(|o| o.name == rule.name) {
+                return Err((format!("profile.rule[{i}].name"), format!("rule `{}` is defined twice", rule.name)));
+            }
+            rule.validate(&names)
+                .map_err(|(key, p)| (format!("profile.rule[{i}].{key}"), format!("(rule `{}`) {p}", rule.name)))?;
+        }
+        for (name, &t) in &self.thresholds {
+            let key = format!("profile.thresholds.{name}");
+            let Some(rule) = self.rule.iter().find(|r| &r.name == name) else {
+                let known: Vec<&str> = self.rule.iter().map(|r| r.name.as_str()).collect();
+                return Err((key, format!("names no rule (rules: {})", known.join(", "))));
+            };
+            crate::profile::decide::check_threshold(rule, t).map_err(|p| (key, p))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -224,6 +308,7 @@ impl Config {
         if !(self.calibrate.alpha > 0.0 && self.calibrate.alpha < 0.5) {
             return Err(invalid("calibrate.alpha", "must be between 0 and 0.5"));
         }
+        self.profile.validate().map_err(|(key, problem)| invalid(&key, &problem))?;
         if !self.baseline.runner_class.is_empty() {
             crate::baseline::check_class(&self.baseline.runner_class)
                 .map_err(|p| invalid("baseline.runner_class", &p))?;
@@ -343,6 +428,157 @@ mod tests {
         assert!(e.contains("`gate.suite.codec.wall_ratio`"), "{e}");
         let l = load("[[gate.bench]]\npattern = \"x\"\nwall_ration = 0.1\n").unwrap();
         assert!(l.warnings.iter().any(|w| w.contains("wall_ration")), "{:?}", l.warnings);
+    }
+
+    /// A compressing benchmark: 62% compression, one allocation per op.
+    fn compressing() -> crate::profile::decide::BenchInput {
+        use crate::profile::decide::{BenchInput, CategoryCost};
+        let cost = |category: &str, share: f64| CategoryCost {
+            category: category.into(),
+            share,
+            instructions_per_op: share * 1e6,
+        };
+        BenchInput {
+            id: "codec/zstd/compress".into(),
+            suite: "codec".into(),
+            instructions_per_op: 1e6,
+            categories: vec![cost("compression", 0.62), cost("copying", 0.25), cost("application", 0.13)],
+            allocs_per_op: Some(1.0),
+            bytes_per_op: Some(4096.0),
+        }
+    }
+
+    fn primary(config: &Config) -> Option<String> {
+        let d = config.profile.policy().decide(&[compressing()]).remove(0);
+        d.primary.map(|p| p.rule)
+    }
+
+    #[test]
+    fn profile_defaults_are_valid_and_model_the_seed_matrix() {
+        let c = Config::builtin();
+        c.validate(Path::new("default.toml")).unwrap();
+        let p = &c.profile;
+        assert_eq!((p.negligible_share, p.floor_ratio), (0.02, 1.1));
+        assert!(p.category.is_empty() && p.thresholds.is_empty());
+        let names: Vec<&str> = p.rule.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compression",
+                "allocation",
+                "allocs-per-op",
+                "copying",
+                "serialization",
+                "hashing",
+                "locking",
+                "syscalls",
+                "formatting",
+                "regex",
+                "application"
+            ]
+        );
+        // Every built-in category and the rest are looked at by a rule.
+        for c in p.categories().unwrap().categories().map(|c| c.name.as_str()).chain(["application"]) {
+            assert!(p.rule.iter().any(|r| r.category.as_deref() == Some(c)), "{c}");
+        }
+        assert_eq!(primary(&c).as_deref(), Some("compression"));
+    }
+
+    #[test]
+    fn a_raised_threshold_in_the_project_file_changes_the_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("benchgate.toml");
+        // The project's rule list replaces the defaults: copying now fires first at 0.25 > 0.2, and
+        // compression needs more than 70%.
+        std::fs::write(
+            &path,
+            "[[profile.rule]]\nname = \"compression\"\ncategory = \"compression\"\nthreshold = 0.7\n\
+             path = \"lz4\"\nrationale = \"r\"\neffort = \"medium\"\n\
+             [[profile.rule]]\nname = \"copies\"\ncategory = \"copying\"\nthreshold = 0.2\n\
+             path = \"borrow\"\nrationale = \"r\"\neffort = \"low\"\n",
+        )
+        .unwrap();
+        let l = Config::load(&path, true).unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.profile.rule.len(), 2);
+        assert_eq!(l.config.profile.rule[0].reach, 1.0);
+        let d = l.config.profile.policy().decide(&[compressing()]).remove(0);
+        assert_eq!(d.matrix[0].outcome, crate::profile::decide::Outcome::Below);
+        assert_eq!(d.primary.map(|p| p.rule).as_deref(), Some("copies"));
+        // [profile.thresholds] changes one threshold and keeps the default rules.
+        std::fs::write(&path, "[profile.thresholds]\ncompression = 0.65\nallocs-per-op = 0\n").unwrap();
+        let l = Config::load(&path, true).unwrap();
+        assert_eq!(l.config.profile.rule.len(), Config::builtin().profile.rule.len());
+        let d = l.config.profile.policy().decide(&[compressing()]).remove(0);
+        let row = |name: &str| d.matrix.iter().find(|r| r.rule == name).unwrap();
+        assert_eq!(
+            (row("compression").threshold, row("compression").outcome),
+            (0.65, crate::profile::decide::Outcome::Below)
+        );
+        assert_eq!(row("allocs-per-op").outcome, crate::profile::decide::Outcome::Fired);
+        assert_eq!(d.primary.map(|p| p.rule).as_deref(), Some("copying"));
+        std::fs::write(&path, "[profile.thresholds]\ncompression = 0.5\n").unwrap();
+        assert_eq!(primary(&Config::load(&path, true).unwrap().config).as_deref(), Some("compression"));
+    }
+
+    #[test]
+    fn project_categories_override_builtins_and_rules_may_name_them() {
+        let l = load(
+            "[[profile.category]]\nname = \"codec\"\npatterns = ['^my_codec::']\n\
+             [[profile.category]]\nname = \"compression\"\npatterns = ['^zstd::']\ndescription = \"zstd only\"\n\
+             [[profile.rule]]\nname = \"codec\"\ncategory = \"codec\"\nthreshold = 0.3\n\
+             path = \"p\"\nrationale = \"r\"\neffort = \"high\"\n",
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let cats = l.config.profile.categories().unwrap();
+        let names: Vec<&str> = cats.categories().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[..3], ["codec", "compression", "allocation"]);
+        assert_eq!(names.len(), 10);
+        let compression = cats.categories().find(|c| c.name == "compression").unwrap();
+        assert_eq!(
+            (compression.patterns.as_slice(), compression.description.as_str()),
+            (&["^zstd::".to_string()][..], "zstd only")
+        );
+    }
+
+    #[test]
+    fn invalid_profile_settings_name_the_key_and_the_rule() {
+        let rule = |category: &str| {
+            format!(
+                "[[profile.rule]]\nname = \"codec\"\ncategory = \"{category}\"\nthreshold = 0.3\npath = \"p\"\n\
+                 rationale = \"r\"\neffort = \"low\"\n"
+            )
+        };
+        let e = load(&rule("compresion")).unwrap_err().to_string();
+        assert!(
+            e.contains("`profile.rule[0].category` (rule `codec`) names an unknown cost category `compresion`"),
+            "{e}"
+        );
+        let e = load(&rule("compression").replace("0.3", "30")).unwrap_err().to_string();
+        assert!(e.contains("`profile.rule[0].threshold`") && e.contains("0 to 1"), "{e}");
+        let e = load(&rule("compression").replace("\"low\"", "\"trivial\"")).unwrap_err().to_string();
+        assert!(e.contains("profile.rule") && e.contains("effort"), "{e}");
+        let e = load(&format!("{}{}", rule("compression"), rule("hashing"))).unwrap_err().to_string();
+        assert!(e.contains("`profile.rule[1].name` rule `codec` is defined twice"), "{e}");
+        let e = load("[[profile.category]]\nname = \"db\"\npatterns = ['^db::(']\n").unwrap_err().to_string();
+        assert!(
+            e.contains("`profile.category[0]`") && e.contains("cost category `db`: invalid pattern `^db::(`"),
+            "{e}"
+        );
+        let e = load("[[profile.category]]\nname = \"application\"\npatterns = []\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.category[0]`") && e.contains("reserved"), "{e}");
+        let e = load("[profile.thresholds]\ncompresion = 0.5\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.thresholds.compresion` names no rule"), "{e}");
+        let e = load("[profile.thresholds]\ncompression = 5\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.thresholds.compression` must be a share"), "{e}");
+        let e = load("[profile]\nnegligible_share = 1.5\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.negligible_share`"), "{e}");
+        let e = load("[profile]\nfloor_ratio = 0.5\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.floor_ratio`"), "{e}");
+        // A rule that looks at a project category is valid once the category exists.
+        let ok = format!("[[profile.category]]\nname = \"db\"\npatterns = ['^db::']\n{}", rule("db"));
+        load(&ok).unwrap();
     }
 
     #[test]

@@ -19,20 +19,23 @@
 use std::collections::BTreeMap;
 
 use regex::{Regex, RegexSet};
+use serde::{Deserialize, Serialize};
 
 use super::callgrind::{Function, Profile};
 
 /// The category of functions no category matches.
 pub const APPLICATION: &str = "application";
 
-/// A named category and the regular expressions (`regex` crate syntax) that select its functions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A named category and the regular expressions (`regex` crate syntax) that select its functions;
+/// `[[profile.category]]` in `benchgate.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Category {
     /// Short name, e.g. `compression`.
     pub name: String,
     /// Regular expressions; a function belongs to the category if any of them matches.
     pub patterns: Vec<String>,
     /// One line for reports: what the category covers.
+    #[serde(default)]
     pub description: String,
 }
 
@@ -371,6 +374,19 @@ impl Categories {
             // The defaults are constants, compiled by every test run.
             Err(e) => panic!("built-in cost categories do not compile: {e}"),
         }
+    }
+
+    /// The project's categories (`[[profile.category]]`) tried before the built-ins, in their order;
+    /// a project category with a built-in's name replaces that built-in (with no patterns, it turns it
+    /// off). Errors as [`Categories::new`], and for a category named [`APPLICATION`], the name of
+    /// the rest.
+    pub fn with_overrides(project: &[Category]) -> Result<Categories, String> {
+        if project.iter().any(|c| c.name == APPLICATION) {
+            return Err(format!("cost category `{APPLICATION}` is reserved for the functions no category matches"));
+        }
+        let mut all = project.to_vec();
+        all.extend(Category::defaults().into_iter().filter(|d| project.iter().all(|p| p.name != d.name)));
+        Categories::new(&all)
     }
 
     /// Compiles `cats`, in matching order. Errors name the category and the pattern that does not
@@ -720,6 +736,33 @@ mod tests {
         assert_eq!(custom.classify(&function("my_crate::run", "", 1)), "mine");
         assert_eq!(custom.classify(&function("memcpy", "", 1)), "copying");
         assert_eq!(custom.classify(&function("ZSTD_compress", "", 1)), APPLICATION);
+    }
+
+    #[test]
+    fn project_categories_come_first_and_replace_builtins_of_their_name() {
+        let cat = |name: &str, patterns: &[&str]| Category {
+            name: name.into(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            description: String::new(),
+        };
+        let c =
+            Categories::with_overrides(&[cat("storage", &["^my_db::"]), cat("compression", &["^my_codec::"])]).unwrap();
+        let names: Vec<&str> = c.categories().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[..3], ["storage", "compression", "allocation"]);
+        assert_eq!(names.len(), 10);
+        assert_eq!(c.classify(&function("my_db::put", "", 1)), "storage");
+        assert_eq!(c.classify(&function("my_codec::encode", "", 1)), "compression");
+        // The built-in compression patterns are gone with the built-in.
+        assert_eq!(c.classify(&function("ZSTD_compressBlock_fast", "", 1)), APPLICATION);
+        assert_eq!(c.classify(&function("memcpy", "", 1)), "copying");
+        // Before the built-ins: a project category can claim what a built-in would.
+        let c = Categories::with_overrides(&[cat("mine", &["^memcpy$"])]).unwrap();
+        assert_eq!(c.classify(&function("memcpy", "", 1)), "mine");
+        assert_eq!(Categories::with_overrides(&[]).unwrap().categories().count(), 9);
+        let e = Categories::with_overrides(&[cat("application", &["x"])]).unwrap_err();
+        assert!(e.contains("`application` is reserved"), "{e}");
+        let e = Categories::with_overrides(&[cat("x", &["("])]).unwrap_err();
+        assert!(e.starts_with("cost category `x`: invalid pattern `(`"), "{e}");
     }
 
     #[test]
