@@ -10,6 +10,7 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::callgrind::{self, Function, Profile};
+use super::flame::{self, Folded};
 use crate::driver::{self, BenchBinary};
 
 /// The per-op profile of one benchmark.
@@ -23,6 +24,11 @@ pub struct OpProfile {
     /// Instructions of functions whose cost fell from the short run to the long one (left out of
     /// `delta`): run-to-run variation such as a hash seed, in instructions over the K ops.
     pub fell: u64,
+    /// The K ops' call stacks for flamegraphs: the folded stacks ([`flame::folded`]) of the long run
+    /// minus those of the short run, stacks that did not grow left out. Stacks are rebuilt from
+    /// callgrind's caller-callee costs, so this is an estimate where a function is called from several
+    /// places; the per-function figures (`delta`) are exact.
+    pub stacks: Folded,
     /// The two raw profiles (short run, long run), which open in callgrind_annotate and kcachegrind.
     pub files: [PathBuf; 2],
 }
@@ -85,7 +91,16 @@ pub fn profile_ops(
     let load = |p: &Path| callgrind::load(p).map_err(|e| e.to_string());
     let (short, long) = (load(&files[0])?, load(&files[1])?);
     let (delta, fell) = difference(&short, &long)?;
-    Ok(OpProfile { ops, delta, fell, files })
+    let ir = |p: &Profile| p.event("Ir").unwrap_or(0);
+    let before = flame::folded(&short, ir(&short));
+    let stacks = flame::folded(&long, ir(&long))
+        .into_iter()
+        .filter_map(|(stack, cost)| {
+            let grown = cost.saturating_sub(before.get(&stack).copied().unwrap_or(0));
+            (grown > 0).then_some((stack, grown))
+        })
+        .collect();
+    Ok(OpProfile { ops, delta, fell, stacks, files })
 }
 
 /// The self cost (event `Ir`) each function added from `short` to `long`, as a profile with that one
@@ -147,9 +162,9 @@ mod tests {
         let long = profile(&[("setup", 1_000), ("op", 330), ("hash", 48), ("memcpy", 100)]);
         let (delta, fell) = difference(&short, &long).unwrap();
         let costs: Vec<(&str, u64)> = delta.functions.iter().map(|f| (f.name.as_str(), f.self_cost[0])).collect();
-        assert_eq!(costs, [("memcpy", 100), ("op", 300)]);
+        assert_eq!(costs, [("op", 300), ("memcpy", 100)]);
         assert_eq!((delta.totals.clone(), fell), (vec![400], 2 + 5));
-        let p = OpProfile { ops: 10, delta, fell, files: [PathBuf::new(), PathBuf::new()] };
+        let p = OpProfile { ops: 10, delta, fell, stacks: Folded::new(), files: [PathBuf::new(), PathBuf::new()] };
         assert_eq!(p.instructions_per_op(), (400.0 - 7.0) / 10.0);
         let no_ir = Profile { events: vec!["Dr".into()], ..profile(&[]) };
         assert!(difference(&no_ir, &long).unwrap_err().contains("no Ir"));
