@@ -1,6 +1,7 @@
 //! `benchgate profile`: where each selected benchmark's instructions per op go, by cost category —
 //! two callgrind runs per benchmark ([`crate::profile::ops`]), functions mapped to categories
-//! ([`crate::profile::category`]); writes the raw profiles, `profile.json` and `profile.md`.
+//! ([`crate::profile::category`]); writes the raw profiles, a flamegraph per benchmark
+//! ([`crate::profile::flame`]), `profile.json` and `profile.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,11 +10,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use super::{Selection, default_run_dir, exit_code, load_config, select};
-use crate::driver::Workspace;
-use crate::model::RunMode;
+use super::{Progress, Selection, default_run_dir, exit_code, load_config, select};
+use crate::config::Config;
+use crate::driver::{self, BenchBinary, RunOptions, Workspace};
+use crate::model::{Lane, RunMode};
 use crate::profile::category::Categories;
+use crate::profile::decide::{self, BenchInput, CategoryCost, Decision, SuiteDecision};
+use crate::profile::flame;
 use crate::profile::ops::{self, OpProfile};
+use crate::protocol::DeclInfo;
 use crate::report;
 
 /// The format version of `profile.json`.
@@ -38,6 +43,10 @@ struct Summary {
     event: &'static str,
     benchmarks: Vec<BenchProfile>,
     suites: Vec<SuiteProfile>,
+    /// The decision gate per benchmark: rules against shares, recommendations, what not to optimize.
+    decisions: Vec<Decision>,
+    /// The same per suite.
+    suite_decisions: Vec<SuiteDecision>,
 }
 
 #[derive(Serialize)]
@@ -47,11 +56,16 @@ struct BenchProfile {
     /// Ops the profile covers (the difference of two runs).
     ops: u64,
     instructions_per_op: f64,
+    /// Allocations and bytes allocated per op (the alloc lane), where it could count them.
+    allocs_per_op: Option<f64>,
+    bytes_per_op: Option<f64>,
     /// Instructions per op of functions whose cost fell between the runs (left out of the shares).
     fell_per_op: f64,
     categories: Vec<CategoryShare>,
     /// The raw callgrind files, relative to the folder.
     profiles: Vec<String>,
+    /// The flamegraph of the ops (SVG), relative to the folder; absent if it could not be drawn.
+    flamegraph: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -74,7 +88,7 @@ struct SuiteProfile {
 
 /// The file-name stem of a benchmark's profiles: its id with anything but letters, digits, `-`, `.`
 /// made `_`.
-fn stem(id: &str) -> String {
+pub(super) fn stem(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect()
 }
 
@@ -86,6 +100,8 @@ fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, 
         suite: suite.to_owned(),
         ops: p.ops,
         instructions_per_op: p.instructions_per_op(),
+        allocs_per_op: None,
+        bytes_per_op: None,
         fell_per_op: per_op(p.fell),
         categories: shares
             .into_iter()
@@ -97,7 +113,19 @@ fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, 
             })
             .collect(),
         profiles: p.files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string()).collect(),
+        flamegraph: None,
     }
+}
+
+/// Draws `<stem>.svg`, the flamegraph of the ops' stacks (stacks under 0.1% of the cost merged into
+/// `[other]`), and returns its name.
+fn draw_flamegraph(id: &str, p: &OpProfile, dir: &Path) -> anyhow::Result<String> {
+    let name = format!("{}.svg", stem(id));
+    let title = format!("{id}: instructions of {} ops", p.ops);
+    let svg = flame::flamegraph_svg(&flame::merge_small(&p.stacks, 0.001), &title, "instructions")?;
+    let path = dir.join(&name);
+    crate::fsutil::write_atomic(&path, svg.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(name)
 }
 
 fn suite_profiles(benchmarks: &[BenchProfile]) -> Vec<SuiteProfile> {
@@ -146,9 +174,11 @@ fn markdown(s: &Summary) -> String {
             .collect();
         out.push_str(&format!("| {} | {} | {} |\n", suite.suite, suite.benchmarks, cats.join(", ")));
     }
+    out.push('\n');
+    out.push_str(&decide::suites_markdown(&s.suite_decisions));
     for b in &s.benchmarks {
         out.push_str(&format!(
-            "\n## {}\n\n{} instr/op over {} op{}{}.\n\n| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n",
+            "\n## {}\n\n{} instr/op over {} op{}{}{}.\n\n| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n",
             b.id,
             report::format_count(b.instructions_per_op),
             report::format_count(b.ops as f64),
@@ -160,6 +190,11 @@ fn markdown(s: &Summary) -> String {
                 )
             } else {
                 String::new()
+            },
+            match (b.allocs_per_op, b.bytes_per_op) {
+                (Some(a), Some(by)) =>
+                    format!("; {} allocs/op, {}/op", report::format_count(a), report::format_bytes(by)),
+                _ => String::new(),
             }
         ));
         for c in b.categories.iter().filter(|c| c.share > 0.0) {
@@ -177,8 +212,34 @@ fn markdown(s: &Summary) -> String {
                 top.join(", ")
             ));
         }
+        if let Some(d) = s.decisions.iter().find(|d| d.id == b.id) {
+            out.push_str("\n### Decision gate\n\n");
+            out.push_str(&decide::bench_markdown(d));
+        }
     }
     out
+}
+
+/// Allocations and bytes per op of the selected benchmarks from the alloc lane (written to
+/// `alloc.json` in `out`), so that the allocation rules can fire and allocation-free benchmarks are
+/// known; empty where the lane cannot count (no counting allocator in the bench binary).
+fn alloc_counts(
+    ws: &Workspace,
+    selected: &[(&BenchBinary, &DeclInfo)],
+    config: &Config,
+    mode: RunMode,
+    out: &Path,
+) -> anyhow::Result<BTreeMap<String, (f64, f64)>> {
+    eprintln!("benchgate: counting allocations (alloc lane)");
+    let opts = RunOptions { lanes: vec![Lane::Alloc], mode, out: out.join("alloc.json") };
+    let meta = super::new_meta(out, ws, mode, &[Lane::Alloc], None);
+    let mut progress = Progress::default();
+    let results = driver::run(ws, selected, config, &opts, meta, &mut |e| progress.print(e))?;
+    Ok(results
+        .benchmarks
+        .iter()
+        .filter_map(|b| Some((b.id.clone(), (b.metrics.allocs_per_op?, b.metrics.bytes_per_op?))))
+        .collect())
 }
 
 pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: ProfileArgs) -> anyhow::Result<i32> {
@@ -197,7 +258,9 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let ops = config.instr(mode).extra_iters;
     let timeout = Duration::from_secs(config.run.timeout_s);
-    let categories = Categories::builtin();
+    let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
+    driver::handle_interrupts();
+    let allocs = alloc_counts(&ws, &selected, &config, mode, &out)?;
     eprintln!("benchgate: profiling {} benchmarks, {ops} ops each, into {}", selected.len(), out.display());
     let mut benchmarks = Vec::new();
     let mut failed = Vec::new();
@@ -206,7 +269,14 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         let started = std::time::Instant::now();
         match ops::profile_ops(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
             Ok(p) => {
-                let b = bench_profile(&decl.id, &decl.suite, &p, &categories, &out);
+                let mut b = bench_profile(&decl.id, &decl.suite, &p, &categories, &out);
+                if let Some(&(a, by)) = allocs.get(&decl.id) {
+                    (b.allocs_per_op, b.bytes_per_op) = (Some(a), Some(by));
+                }
+                match draw_flamegraph(&decl.id, &p, &out) {
+                    Ok(name) => b.flamegraph = Some(name),
+                    Err(e) => eprint!(" (no flamegraph: {e:#})"),
+                }
                 let top: Vec<String> = b
                     .categories
                     .iter()
@@ -227,8 +297,36 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
             }
         }
     }
-    let summary =
-        Summary { profile_version: PROFILE_VERSION, event: "Ir", suites: suite_profiles(&benchmarks), benchmarks };
+    let inputs: Vec<BenchInput> = benchmarks
+        .iter()
+        .map(|b| BenchInput {
+            id: b.id.clone(),
+            suite: b.suite.clone(),
+            instructions_per_op: b.instructions_per_op,
+            categories: b
+                .categories
+                .iter()
+                .map(|c| CategoryCost {
+                    category: c.category.clone(),
+                    share: c.share,
+                    instructions_per_op: c.instructions_per_op,
+                })
+                .collect(),
+            allocs_per_op: b.allocs_per_op,
+            bytes_per_op: b.bytes_per_op,
+        })
+        .collect();
+    let policy = config.profile.policy();
+    let decisions = policy.decide(&inputs);
+    let suite_decisions = policy.suites(&inputs, &decisions);
+    let summary = Summary {
+        profile_version: PROFILE_VERSION,
+        event: "Ir",
+        suites: suite_profiles(&benchmarks),
+        benchmarks,
+        decisions,
+        suite_decisions,
+    };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
     let md = markdown(&summary);
     for (name, text) in [("profile.json", json.as_str()), ("profile.md", md.as_str())] {

@@ -1,6 +1,7 @@
 //! `benchgate run --compare REV` (and `cargo xtask bench --compare REV`): resolve the base, build it
-//! in the base worktree and head in place, measure both interleaved, compare, and write everything
-//! under `reports/compare-<time>/`.
+//! in the base worktree and head in place, measure both interleaved, compare, attribute each
+//! regression to the functions that grew (callgrind, both sides), and write everything under
+//! `reports/compare-<time>/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,10 @@ use crate::driver::{self, DriverError, Workspace};
 use crate::gate::Policy;
 use crate::interleave::{self, Side};
 use crate::model::{Lane, Meta, Results, RunMode, SCHEMA_VERSION};
+use crate::profile::attribute::{self, Attribution};
+use crate::profile::category::Categories;
+use crate::profile::flame;
+use crate::profile::ops;
 use crate::report;
 use crate::revision::{self, short};
 
@@ -161,7 +166,8 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             if base.head_dirty { " + uncommitted changes" } else { "" }
         ),
     );
-    write_report(&out_dir, &verdicts, &base_side.results, &head_side.results)?;
+    let attributions = attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, &out_dir)?;
+    write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions)?;
     eprintln!("benchgate: wrote {}", out_dir.display());
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
 }
@@ -184,17 +190,81 @@ pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathB
     Ok((ws_root, rel_manifest))
 }
 
-/// The report folder's verdict files: JSON, markdown (the job summary and the pull-request comment), and
-/// the single-file HTML report with its charts.
+/// For each benchmark the gate flags as regressed (in any lane), the functions whose instructions per
+/// op grew: both sides' per-op profiles under callgrind, kept in `attribution/`. Without valgrind, or
+/// where a side cannot be profiled, says so and goes on: the verdicts stand without it.
+fn attribute_regressions(
+    verdicts: &crate::compare::Verdicts,
+    base_sel: &BTreeMap<&str, &driver::BenchBinary>,
+    head_sel: &BTreeMap<&str, &driver::BenchBinary>,
+    config: &Config,
+    mode: RunMode,
+    out_dir: &Path,
+) -> anyhow::Result<Vec<Attribution>> {
+    let regressed: BTreeSet<&str> = verdicts
+        .comparisons
+        .iter()
+        .filter(|c| c.verdict == crate::compare::Verdict::Regressed)
+        .map(|c| c.id.as_str())
+        .filter(|id| base_sel.contains_key(id) && head_sel.contains_key(id))
+        .collect();
+    if regressed.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !crate::measure::instr::valgrind_available() {
+        eprintln!("benchgate: valgrind is not installed: regressions are not attributed to functions");
+        return Ok(Vec::new());
+    }
+    let dir = out_dir.join("attribution");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let ops = config.instr(mode).extra_iters;
+    let categories = Categories::builtin();
+    let mut out = Vec::new();
+    for (i, id) in regressed.iter().enumerate() {
+        eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
+        let stem = super::profile::stem(id);
+        let profile = |sel: &BTreeMap<&str, &driver::BenchBinary>, side: &str| {
+            ops::profile_ops(sel[id], id, ops, &dir, &format!("{stem}.{side}"), config.timeout())
+        };
+        match profile(base_sel, "base").and_then(|b| Ok((b, profile(head_sel, "head")?))) {
+            Ok((b, h)) => {
+                let a = attribute::attribute(id, &b, &h, &categories, 8);
+                let svg = dir.join(format!("{stem}.diff.svg"));
+                let title = format!("{id}: base → head, instructions of {ops} ops (red grew, blue shrank)");
+                let (bs, hs) = (flame::merge_small(&b.stacks, 0.001), flame::merge_small(&h.stacks, 0.001));
+                if let Err(e) = flame::differential_svg(&bs, &hs, &title, "instructions")
+                    .map_err(anyhow::Error::from)
+                    .and_then(|text| Ok(crate::fsutil::write_atomic(&svg, text.as_bytes())?))
+                {
+                    eprint!(" (no differential flamegraph: {e:#})");
+                }
+                match a.grew.first() {
+                    Some(f) => eprintln!(" most growth: {} (+{} instr/op)", f.name, report::format_count(f.change())),
+                    None => eprintln!(" no function's instructions grew"),
+                }
+                out.push(a);
+            }
+            Err(e) => eprintln!(" not attributed: {e}"),
+        }
+    }
+    let path = out_dir.join("attribution.json");
+    crate::fsutil::write_atomic(&path, (serde_json::to_string_pretty(&out)? + "\n").as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(out)
+}
+
+/// The report folder's verdict files: JSON, markdown (the job summary and the pull-request comment, with
+/// the attribution of regressions), and the single-file HTML report with its charts.
 fn write_report(
     dir: &Path,
     verdicts: &crate::compare::Verdicts,
     base: &crate::model::Results,
     head: &crate::model::Results,
+    attributions: &[Attribution],
 ) -> anyhow::Result<()> {
     let files: [(PathBuf, String); 3] = [
         (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
-        (dir.join("verdicts.md"), report::verdicts::markdown(verdicts)),
+        (dir.join("verdicts.md"), report::verdicts::markdown(verdicts) + &attribute::markdown(attributions)),
         (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head))),
     ];
     for (path, text) in files {

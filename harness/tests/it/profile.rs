@@ -1,7 +1,8 @@
 //! `benchgate profile` end to end: the fixture's benchmark that allocates in a loop is attributed
 //! mostly to allocation, its pure arithmetic loop entirely to application code, the curated lz4
 //! compression mostly to compression (82.7% measured; snappy's and brotli's per-call table resets make
-//! memset their largest cost at 10 KB); shares sum to 1 and the raw profiles are kept and parse.
+//! memset their largest cost at 10 KB); shares sum to 1 and the raw profiles are kept and parse; the
+//! decision gate recommends the allocation and the compression path, and follows a raised threshold.
 
 use std::path::Path;
 
@@ -49,6 +50,42 @@ fn the_fixture_s_costs_land_in_their_categories() {
     assert_eq!((sum[0].0.as_str(), sum[0].1), ("application", 1.0), "{sum:?}");
     let md = std::fs::read_to_string(dir.path().join("profile.md")).unwrap();
     assert!(md.contains("## fixture/alloc3x100") && md.contains("| allocation |"), "{md}");
+    assert!(dir.path().join("fixture_alloc3x100.svg").exists() && md.contains("**Primary recommendation**"), "{md}");
+
+    // The decision gate: the allocating loop draws the allocation path; the arithmetic loop allocates
+    // nothing (the alloc lane counted it), which is a reason not to work on allocation there.
+    let d = decision(&summary, "fixture/alloc3x100");
+    assert_eq!(d["primary"]["rule"], "allocation", "{d:#}");
+    let b = summary["benchmarks"].as_array().unwrap().iter().find(|b| b["id"] == "fixture/alloc3x100").unwrap();
+    assert_eq!((b["allocs_per_op"].as_f64(), b["bytes_per_op"].as_f64()), (Some(3.0), Some(300.0)));
+    let kinds: Vec<&str> = decision(&summary, "fixture/sum/1000")["not_to_optimize"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"allocation-free"), "{kinds:?}");
+
+    // A threshold raised in the configuration changes the outcome.
+    let config = dir.path().join("raised.toml");
+    std::fs::write(&config, "[profile.thresholds]\nallocation = 0.99\n").unwrap();
+    let raised = dir.path().join("raised");
+    let out = benchgate()
+        .args(["profile", "--quick", "--suite", "fixture", "--filter", "alloc3x100", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&raised)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d = decision(&load(&raised), "fixture/alloc3x100");
+    let row = d["matrix"].as_array().unwrap().iter().find(|r| r["rule"] == "allocation").unwrap();
+    assert_eq!((row["threshold"].as_f64(), row["outcome"].as_str()), (Some(0.99), Some("below")), "{d:#}");
+    assert_ne!(d["primary"]["rule"], "allocation", "{d:#}");
+}
+
+fn decision<'a>(summary: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    summary["decisions"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap_or_else(|| panic!("{id}"))
 }
 
 #[test]
@@ -73,5 +110,6 @@ fn lz4_compression_is_attributed_to_compression() {
         let s = shares(&summary, id);
         assert_eq!(s[0].0, "compression", "{id}: {s:?}");
         assert!(s[0].1 > 0.5, "{id}: {s:?}");
+        assert_eq!(decision(&summary, id)["primary"]["rule"], "compression", "{id}");
     }
 }

@@ -1,6 +1,7 @@
 //! `run --compare REV` end to end: a temporary git repository holding a crate with benchgate
 //! benchmarks, a base commit, a branch that doubles one routine's work and adds one allocation per op
-//! to another, and a main branch that moved on (so that only the merge-base is the right base).
+//! to another, and a main branch that moved on (so that only the merge-base is the right base); each
+//! regression is attributed to the function that grew.
 
 use std::path::Path;
 use std::process::Command;
@@ -137,6 +138,18 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     let md = std::fs::read_to_string(out_dir.join("verdicts.md")).unwrap_or_default();
     assert_eq!(flagged, expected, "{md}");
+    // Each regression is attributed to what grew: the doubled loop to `work`, the new allocation to
+    // the allocator.
+    let attribution: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("attribution.json")).unwrap()).unwrap();
+    let first_growth = |id: &str| {
+        let a = attribution.as_array().unwrap().iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("{id}: {md}"));
+        let f = &a["grew"][0];
+        (f["name"].as_str().unwrap().to_owned(), f["category"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(first_growth("demo/double").0, "demo::work", "{md}");
+    assert_eq!(first_growth("demo/alloc").1, "allocation", "{md}");
+    assert!(md.contains("## Where the regressions come from") && md.contains("`demo::work`"), "{md}");
     for f in ["base.json", "head.json", "verdicts.md"] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
