@@ -78,7 +78,8 @@ fn the_fixture_s_costs_land_in_their_categories() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let d = decision(&load(&raised), "fixture/alloc3x100");
+    let raised = load(&raised);
+    let d = decision(&raised, "fixture/alloc3x100");
     let row = d["matrix"].as_array().unwrap().iter().find(|r| r["rule"] == "allocation").unwrap();
     assert_eq!((row["threshold"].as_f64(), row["outcome"].as_str()), (Some(0.99), Some("below")), "{d:#}");
     assert_ne!(d["primary"]["rule"], "allocation", "{d:#}");
