@@ -16,8 +16,9 @@ use crate::driver::{self, BenchBinary, RunOptions, Workspace};
 use crate::model::{Lane, RunMode};
 use crate::profile::category::Categories;
 use crate::profile::decide::{self, BenchInput, CategoryCost, Decision, SuiteDecision};
-use crate::profile::flame;
 use crate::profile::ops::{self, OpProfile};
+use crate::profile::sidebyside::{self, Profiled, SideBySide};
+use crate::profile::{dhat, flame};
 use crate::protocol::DeclInfo;
 use crate::report;
 
@@ -28,6 +29,9 @@ pub const PROFILE_VERSION: u32 = 1;
 pub(crate) struct ProfileArgs {
     #[command(flatten)]
     selection: Selection,
+    /// One benchmark, by its exact id.
+    #[arg(long, value_name = "ID")]
+    bench: Option<String>,
     /// Quick mode: the instr lane's quick iteration count.
     #[arg(long)]
     quick: bool,
@@ -47,6 +51,8 @@ struct Summary {
     decisions: Vec<Decision>,
     /// The same per suite.
     suite_decisions: Vec<SuiteDecision>,
+    /// Suites with several implementations of the same operations (`suite/<impl>/<op>`), side by side.
+    side_by_side: Vec<SideBySide>,
 }
 
 #[derive(Serialize)]
@@ -59,6 +65,8 @@ struct BenchProfile {
     /// Allocations and bytes allocated per op (the alloc lane), where it could count them.
     allocs_per_op: Option<f64>,
     bytes_per_op: Option<f64>,
+    /// The highest live heap above the start level while the alloc lane counted.
+    peak_heap_bytes: Option<u64>,
     /// Instructions per op of functions whose cost fell between the runs (left out of the shares).
     fell_per_op: f64,
     categories: Vec<CategoryShare>,
@@ -66,6 +74,19 @@ struct BenchProfile {
     profiles: Vec<String>,
     /// The flamegraph of the ops (SVG), relative to the folder; absent if it could not be drawn.
     flamegraph: Option<String>,
+    /// Where the ops allocate (valgrind's DHAT, 1 and 1 + K iterations), most bytes first (top 10);
+    /// empty where DHAT could not run.
+    allocation_sites: Vec<AllocationSite>,
+}
+
+#[derive(Serialize)]
+struct AllocationSite {
+    /// The first frame outside the standard library ([`dhat::caller`]).
+    site: String,
+    /// The stack, innermost first, the allocator's own frames left out (at most 8 frames).
+    stack: Vec<String>,
+    blocks_per_op: f64,
+    bytes_per_op: f64,
 }
 
 #[derive(Serialize)]
@@ -102,6 +123,7 @@ fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, 
         instructions_per_op: p.instructions_per_op(),
         allocs_per_op: None,
         bytes_per_op: None,
+        peak_heap_bytes: None,
         fell_per_op: per_op(p.fell),
         categories: shares
             .into_iter()
@@ -112,9 +134,14 @@ fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, 
                 top: s.top.into_iter().map(|(name, cost)| (name, per_op(cost))).collect(),
             })
             .collect(),
-        profiles: p.files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string()).collect(),
+        profiles: p.files.iter().map(|f| relative(f, dir)).collect(),
         flamegraph: None,
+        allocation_sites: Vec::new(),
     }
+}
+
+fn relative(path: &Path, dir: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).display().to_string()
 }
 
 /// Draws `<stem>.svg`, the flamegraph of the ops' stacks (stacks under 0.1% of the cost merged into
@@ -176,6 +203,7 @@ fn markdown(s: &Summary) -> String {
     }
     out.push('\n');
     out.push_str(&decide::suites_markdown(&s.suite_decisions));
+    out.push_str(&sidebyside::markdown(&s.side_by_side));
     for b in &s.benchmarks {
         out.push_str(&format!(
             "\n## {}\n\n{} instr/op over {} op{}{}{}.\n\n| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n",
@@ -212,6 +240,19 @@ fn markdown(s: &Summary) -> String {
                 top.join(", ")
             ));
         }
+        if !b.allocation_sites.is_empty() {
+            out.push_str(
+                "\n| allocation site (first frame outside std) | blocks/op | bytes/op |\n| --- | ---: | ---: |\n",
+            );
+            for site in b.allocation_sites.iter().take(5) {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} |\n",
+                    site.site.replace('|', "\\|").replace('`', "'"),
+                    report::format_count(site.blocks_per_op),
+                    report::format_bytes(site.bytes_per_op)
+                ));
+            }
+        }
         if let Some(d) = s.decisions.iter().find(|d| d.id == b.id) {
             out.push_str("\n### Decision gate\n\n");
             out.push_str(&decide::bench_markdown(d));
@@ -220,7 +261,19 @@ fn markdown(s: &Summary) -> String {
     out
 }
 
-/// Allocations and bytes per op of the selected benchmarks from the alloc lane (written to
+/// Allocations per op, bytes per op, peak heap bytes.
+type AllocFigures = (f64, f64, Option<u64>);
+
+/// Each function's instructions per op (names normalised, so recursion levels and symbol versions add up).
+fn functions_per_op(p: &OpProfile, categories: &Categories) -> Vec<(String, f64)> {
+    let mut by_name: BTreeMap<String, f64> = BTreeMap::new();
+    for f in &p.delta.functions {
+        *by_name.entry(categories.normalise(&f.name).to_owned()).or_default() += f.self_cost[0] as f64 / p.ops as f64;
+    }
+    by_name.into_iter().collect()
+}
+
+/// Allocations and bytes per op and the peak heap of the selected benchmarks from the alloc lane (written to
 /// `alloc.json` in `out`), so that the allocation rules can fire and allocation-free benchmarks are
 /// known; empty where the lane cannot count (no counting allocator in the bench binary).
 fn alloc_counts(
@@ -229,7 +282,7 @@ fn alloc_counts(
     config: &Config,
     mode: RunMode,
     out: &Path,
-) -> anyhow::Result<BTreeMap<String, (f64, f64)>> {
+) -> anyhow::Result<BTreeMap<String, AllocFigures>> {
     eprintln!("benchgate: counting allocations (alloc lane)");
     let opts = RunOptions { lanes: vec![Lane::Alloc], mode, out: out.join("alloc.json") };
     let meta = super::new_meta(out, ws, mode, &[Lane::Alloc], None);
@@ -238,7 +291,10 @@ fn alloc_counts(
     Ok(results
         .benchmarks
         .iter()
-        .filter_map(|b| Some((b.id.clone(), (b.metrics.allocs_per_op?, b.metrics.bytes_per_op?))))
+        .filter_map(|b| {
+            let peak = b.metrics.alloc.as_ref().map(|a| a.peak_live_bytes);
+            Some((b.id.clone(), (b.metrics.allocs_per_op?, b.metrics.bytes_per_op?, peak)))
+        })
         .collect())
 }
 
@@ -250,7 +306,13 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let index = ws.build(config.run.align_functions)?;
-    let selected = select(&index, &args.selection)?;
+    let mut selected = select(&index, &args.selection)?;
+    if let Some(id) = &args.bench {
+        selected.retain(|(_, d)| &d.id == id);
+        if selected.is_empty() {
+            bail!("no benchmark `{id}` (`benchgate list` prints the ids)");
+        }
+    }
     if selected.is_empty() {
         bail!("no benchmark matches the selection");
     }
@@ -263,6 +325,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let allocs = alloc_counts(&ws, &selected, &config, mode, &out)?;
     eprintln!("benchgate: profiling {} benchmarks, {ops} ops each, into {}", selected.len(), out.display());
     let mut benchmarks = Vec::new();
+    let mut profiled = Vec::new();
     let mut failed = Vec::new();
     for (i, (bin, decl)) in selected.iter().enumerate() {
         eprint!("[{}/{}] {} ...", i + 1, selected.len(), decl.id);
@@ -270,8 +333,34 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         match ops::profile_ops(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
             Ok(p) => {
                 let mut b = bench_profile(&decl.id, &decl.suite, &p, &categories, &out);
-                if let Some(&(a, by)) = allocs.get(&decl.id) {
-                    (b.allocs_per_op, b.bytes_per_op) = (Some(a), Some(by));
+                if let Some(&(a, by, peak)) = allocs.get(&decl.id) {
+                    (b.allocs_per_op, b.bytes_per_op, b.peak_heap_bytes) = (Some(a), Some(by), peak);
+                }
+                profiled.push(Profiled {
+                    id: decl.id.clone(),
+                    instructions_per_op: b.instructions_per_op,
+                    peak_heap: b.peak_heap_bytes,
+                    bytes_per_op: b.bytes_per_op,
+                    categories: b.categories.iter().map(|c| (c.category.clone(), c.share)).collect(),
+                    functions: functions_per_op(&p, &categories),
+                    sites: b.allocation_sites.iter().map(|s| (s.site.clone(), s.bytes_per_op)).collect(),
+                });
+                match dhat::alloc_sites(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
+                    Ok(sites) => {
+                        b.profiles.extend(sites.files.iter().map(|f| relative(f, &out)));
+                        b.allocation_sites = sites
+                            .sites
+                            .iter()
+                            .take(10)
+                            .map(|s| AllocationSite {
+                                site: dhat::caller(&s.frames).to_owned(),
+                                stack: s.frames.iter().take(8).cloned().collect(),
+                                blocks_per_op: s.blocks_per_op,
+                                bytes_per_op: s.bytes_per_op,
+                            })
+                            .collect();
+                    }
+                    Err(e) => eprint!(" (no allocation sites: {e})"),
                 }
                 match draw_flamegraph(&decl.id, &p, &out) {
                     Ok(name) => b.flamegraph = Some(name),
@@ -326,6 +415,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         benchmarks,
         decisions,
         suite_decisions,
+        side_by_side: sidebyside::compare(&profiled),
     };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
     let md = markdown(&summary);

@@ -16,6 +16,7 @@ use crate::interleave::{self, Side};
 use crate::model::{Lane, Meta, Results, RunMode, SCHEMA_VERSION};
 use crate::profile::attribute::{self, Attribution};
 use crate::profile::category::Categories;
+use crate::profile::dhat;
 use crate::profile::flame;
 use crate::profile::ops;
 use crate::report;
@@ -191,7 +192,8 @@ pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathB
 }
 
 /// For each benchmark the gate flags as regressed (in any lane), the functions whose instructions per
-/// op grew: both sides' per-op profiles under callgrind, kept in `attribution/`. Without valgrind, or
+/// op grew and the allocation sites that are new or grew: both sides' per-op profiles under callgrind
+/// and DHAT, kept in `attribution/`. Without valgrind, or
 /// where a side cannot be profiled, says so and goes on: the verdicts stand without it.
 fn attribute_regressions(
     verdicts: &crate::compare::Verdicts,
@@ -228,7 +230,14 @@ fn attribute_regressions(
         };
         match profile(base_sel, "base").and_then(|b| Ok((b, profile(head_sel, "head")?))) {
             Ok((b, h)) => {
-                let a = attribute::attribute(id, &b, &h, &categories, 8);
+                let mut a = attribute::attribute(id, &b, &h, &categories, 8);
+                let sites = |sel: &BTreeMap<&str, &driver::BenchBinary>, side: &str| {
+                    dhat::alloc_sites(sel[id], id, ops, &dir, &format!("{stem}.{side}"), config.timeout())
+                };
+                match sites(base_sel, "base").and_then(|b| Ok((b, sites(head_sel, "head")?))) {
+                    Ok((b, h)) => a.sites = Some(dhat::compare_sites(&b, &h, 8)),
+                    Err(e) => eprint!(" (no allocation sites: {e})"),
+                }
                 let svg = dir.join(format!("{stem}.diff.svg"));
                 let title = format!("{id}: base → head, instructions of {ops} ops (red grew, blue shrank)");
                 let (bs, hs) = (flame::merge_small(&b.stacks, 0.001), flame::merge_small(&h.stacks, 0.001));

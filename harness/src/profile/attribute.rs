@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::category::Categories;
+use super::dhat::{self, SiteChange};
 use super::ops::OpProfile;
 
 /// One function's instructions per op on both sides.
@@ -50,6 +51,9 @@ pub struct Attribution {
     pub shrank: Vec<FunctionChange>,
     /// Every category with cost on either side, largest growth first.
     pub categories: Vec<CategoryChange>,
+    /// Allocation sites new in head or allocating more per op (DHAT, [`super::dhat::compare_sites`]);
+    /// `None` where they were not measured.
+    pub sites: Option<Vec<SiteChange>>,
 }
 
 /// Compares the per-op profiles of `id` on base and head, keeping the `top` functions that grew and
@@ -96,6 +100,7 @@ pub fn attribute(id: &str, base: &OpProfile, head: &OpProfile, categories: &Cate
         grew,
         shrank,
         categories,
+        sites: None,
     }
 }
 
@@ -153,6 +158,10 @@ pub fn markdown(attributions: &[Attribution]) -> String {
             .collect();
         if !moved.is_empty() {
             out.push_str(&format!("\nBy category (instr/op): {}.\n", moved.join(", ")));
+        }
+        if let Some(sites) = &a.sites {
+            out.push_str("\nAllocation sites (DHAT) that are new or allocate more, per op, base → head:\n\n");
+            out.push_str(&dhat::markdown(sites));
         }
         if !a.shrank.is_empty() {
             let fell: Vec<String> =

@@ -45,10 +45,24 @@ impl OpProfile {
 /// apply), which the instr lane clears: counts can differ from its figures by what the environment
 /// changes, but not in the difference of two runs.
 pub fn callgrind_run(bin: &BenchBinary, id: &str, iters: u64, out: &Path, timeout: Duration) -> Result<(), String> {
+    valgrind_run("callgrind", &[format!("--callgrind-out-file={}", out.display())], bin, id, iters, timeout)
+}
+
+/// Runs `id` of `bin` in exec mode with `iters` iterations under the valgrind `tool` with its
+/// `options`, within `timeout`; the error says how it failed, with the last lines valgrind printed.
+pub fn valgrind_run(
+    tool: &str,
+    options: &[String],
+    bin: &BenchBinary,
+    id: &str,
+    iters: u64,
+    timeout: Duration,
+) -> Result<(), String> {
     let exec = driver::exec_command(bin, id, iters);
     let mut cmd = Command::new("valgrind");
-    cmd.args(["--tool=callgrind", "--quiet"])
-        .arg(format!("--callgrind-out-file={}", out.display()))
+    cmd.arg(format!("--tool={tool}"))
+        .arg("--quiet")
+        .args(options)
         .arg(exec.get_program())
         .args(exec.get_args())
         .stdin(Stdio::null())
@@ -60,7 +74,7 @@ pub fn callgrind_run(bin: &BenchBinary, id: &str, iters: u64, out: &Path, timeou
         None => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("timed out after {} s under callgrind", timeout.as_secs()));
+            return Err(format!("timed out after {} s under {tool}", timeout.as_secs()));
         }
     };
     if !status.success() {
@@ -70,7 +84,7 @@ pub fn callgrind_run(bin: &BenchBinary, id: &str, iters: u64, out: &Path, timeou
         }
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
         let last: Vec<&str> = last.into_iter().rev().collect();
-        return Err(format!("exited with {status} under callgrind: {}", last.join(" | ")));
+        return Err(format!("exited with {status} under {tool}: {}", last.join(" | ")));
     }
     Ok(())
 }

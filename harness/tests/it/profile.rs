@@ -58,6 +58,11 @@ fn the_fixture_s_costs_land_in_their_categories() {
     assert_eq!(d["primary"]["rule"], "allocation", "{d:#}");
     let b = summary["benchmarks"].as_array().unwrap().iter().find(|b| b["id"] == "fixture/alloc3x100").unwrap();
     assert_eq!((b["allocs_per_op"].as_f64(), b["bytes_per_op"].as_f64()), (Some(3.0), Some(300.0)));
+    // DHAT finds the same three 100-byte blocks per op, at their site in the bench file.
+    let sites = b["allocation_sites"].as_array().unwrap();
+    let total = |key: &str| sites.iter().map(|s| s[key].as_f64().unwrap()).sum::<f64>();
+    assert_eq!((total("blocks_per_op"), total("bytes_per_op")), (3.0, 300.0), "{sites:#?}");
+    assert!(sites[0]["site"].as_str().unwrap().contains(".rs:"), "{sites:#?}");
     let kinds: Vec<&str> = decision(&summary, "fixture/sum/1000")["not_to_optimize"]
         .as_array()
         .unwrap()

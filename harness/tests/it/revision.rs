@@ -149,6 +149,12 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     };
     assert_eq!(first_growth("demo/double").0, "demo::work", "{md}");
     assert_eq!(first_growth("demo/alloc").1, "allocation", "{md}");
+    // ... and the new allocation's site, one 64-byte block per op that base did not allocate.
+    let alloc = attribution.as_array().unwrap().iter().find(|a| a["id"] == "demo/alloc").unwrap();
+    let site = &alloc["sites"][0];
+    assert_eq!((site["base_blocks"].as_f64(), site["head_blocks"].as_f64()), (Some(0.0), Some(1.0)), "{md}");
+    assert_eq!(site["head_bytes"].as_f64(), Some(64.0), "{md}");
+    assert!(site["frames"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("demo.rs")), "{md}");
     assert!(md.contains("## Where the regressions come from") && md.contains("`demo::work`"), "{md}");
     for f in ["base.json", "head.json", "verdicts.md"] {
         assert!(out_dir.join(f).exists(), "{f}");
