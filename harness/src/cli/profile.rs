@@ -1,6 +1,8 @@
 //! `benchgate profile`: where each selected benchmark's instructions per op go, by cost category —
-//! two callgrind runs per benchmark ([`crate::profile::ops`]), functions mapped to categories
-//! ([`crate::profile::category`]); writes the raw profiles, a flamegraph per benchmark
+//! the alloc lane, then two callgrind runs per benchmark ([`crate::profile::ops`]) and two DHAT runs
+//! ([`crate::profile::dhat`]), functions mapped to categories ([`crate::profile::category`]), the
+//! decision gate ([`crate::profile::decide`]) and implementations side by side
+//! ([`crate::profile::sidebyside`]); writes the raw profiles, a flamegraph per benchmark
 //! ([`crate::profile::flame`]), `profile.json` and `profile.md`.
 
 use std::collections::BTreeMap;

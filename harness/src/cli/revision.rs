@@ -1,7 +1,7 @@
 //! `benchgate run --compare REV` (and `cargo xtask bench --compare REV`): resolve the base, build it
 //! in the base worktree and head in place, measure both interleaved, compare, attribute each
-//! regression to the functions that grew (callgrind, both sides), and write everything under
-//! `reports/compare-<time>/`.
+//! regression to the functions and allocation sites that grew (callgrind and DHAT, both sides), and
+//! write everything under `reports/compare-<time>/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,6 @@ use crate::gate::Policy;
 use crate::interleave::{self, Side};
 use crate::model::{Lane, Meta, Results, RunMode, SCHEMA_VERSION};
 use crate::profile::attribute::{self, Attribution};
-use crate::profile::category::Categories;
 use crate::profile::dhat;
 use crate::profile::flame;
 use crate::profile::ops;
@@ -193,8 +192,8 @@ pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathB
 
 /// For each benchmark the gate flags as regressed (in any lane), the functions whose instructions per
 /// op grew and the allocation sites that are new or grew: both sides' per-op profiles under callgrind
-/// and DHAT, kept in `attribution/`. Without valgrind, or
-/// where a side cannot be profiled, says so and goes on: the verdicts stand without it.
+/// and DHAT, kept in `attribution/` with a differential flamegraph. Without valgrind, or where a side
+/// cannot be profiled, says so and goes on: the verdicts stand without it.
 fn attribute_regressions(
     verdicts: &crate::compare::Verdicts,
     base_sel: &BTreeMap<&str, &driver::BenchBinary>,
@@ -220,7 +219,7 @@ fn attribute_regressions(
     let dir = out_dir.join("attribution");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ops = config.instr(mode).extra_iters;
-    let categories = Categories::builtin();
+    let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
     let mut out = Vec::new();
     for (i, id) in regressed.iter().enumerate() {
         eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
