@@ -85,7 +85,7 @@ struct BenchProfile {
 struct AllocationSite {
     /// The first frame outside the standard library ([`dhat::caller`]).
     site: String,
-    /// The stack, innermost first, the allocator's own frames left out (at most 8 frames).
+    /// The stack, innermost first, the allocator's own frames left out (at most 16 frames).
     stack: Vec<String>,
     blocks_per_op: f64,
     bytes_per_op: f64,
@@ -356,7 +356,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                             .take(10)
                             .map(|s| AllocationSite {
                                 site: dhat::caller(&s.frames).to_owned(),
-                                stack: s.frames.iter().take(8).cloned().collect(),
+                                stack: s.frames.iter().take(16).cloned().collect(),
                                 blocks_per_op: s.blocks_per_op,
                                 bytes_per_op: s.bytes_per_op,
                             })

@@ -160,12 +160,13 @@ pub struct SiteChange {
     pub head_bytes: f64,
 }
 
-/// The frame a site is shown by: the first frame of its (normalised) stack outside the standard
-/// library (`alloc::`, `core::`, `std::` paths and their `impl`s), which is usually the code that asked
-/// for the memory; the first frame if every frame is std's, `???` for an empty stack.
+/// The frame a site is shown by: the first frame of its (normalised) stack that is named and outside
+/// the standard library (`alloc::`, `core::`, `std::` paths and their `impl`s; valgrind names inlined
+/// code without debug names `UnknownInlinedFun`), which is usually the code that asked for the memory;
+/// the first frame if there is none such, `???` for an empty stack.
 pub fn caller(frames: &[String]) -> &str {
-    const STD: [&str; 6] = ["alloc::", "core::", "std::", "<alloc::", "<core::", "<std::"];
-    frames.iter().find(|f| !STD.iter().any(|p| f.starts_with(p))).or(frames.first()).map_or("???", String::as_str)
+    const SKIP: [&str; 7] = ["alloc::", "core::", "std::", "<alloc::", "<core::", "<std::", "UnknownInlinedFun"];
+    frames.iter().find(|f| !SKIP.iter().any(|p| f.starts_with(p))).or(frames.first()).map_or("???", String::as_str)
 }
 
 impl SiteChange {
@@ -490,6 +491,9 @@ mod tests {
             "main (sites.rs:50)",
         ]);
         assert_eq!(caller(&stack), "sites::small_boxes (sites.rs:31)");
+        let inlined =
+            strings(&["UnknownInlinedFun (unix.rs:14)", "UnknownInlinedFun (alloc.rs:95)", "demo::run (demo.rs:9)"]);
+        assert_eq!(caller(&inlined), "demo::run (demo.rs:9)");
         assert_eq!(caller(&stack[..2]), "alloc::boxed::box_new_uninit (boxed.rs:254)");
         assert_eq!(caller(&[]), "???");
     }

@@ -28,10 +28,17 @@ fn check_sums_and_files(dir: &Path, summary: &serde_json::Value) {
         let id = b["id"].as_str().unwrap();
         let total: f64 = shares(summary, id).iter().map(|(_, s)| s).sum();
         assert!((total - 1.0).abs() < 1e-9, "{id}: shares sum to {total}");
-        for f in b["profiles"].as_array().unwrap() {
-            let path = dir.join(f.as_str().unwrap());
-            benchgate::profile::callgrind::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let files: Vec<&str> = b["profiles"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        for f in &files {
+            let path = dir.join(f);
+            if f.ends_with(".dhat.json") {
+                benchgate::profile::dhat::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+            } else {
+                benchgate::profile::callgrind::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+            }
         }
+        // Callgrind's and DHAT's, each for the short and the long run.
+        assert_eq!(files.len(), 4, "{id}: {files:?}");
     }
 }
 
