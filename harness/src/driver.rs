@@ -90,7 +90,9 @@ pub fn handle_interrupts() {
     });
 }
 
-fn interrupted() -> bool {
+/// Whether Ctrl-C or SIGTERM arrived since [`handle_interrupts`]: for loops outside [`run`] (profiling,
+/// attribution), which stop at the next benchmark and keep what finished.
+pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 

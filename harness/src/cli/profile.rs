@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -321,7 +320,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let out = args.out.clone().unwrap_or_else(|| default_run_dir(&ws, &config, "profile"));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let ops = config.instr(mode).extra_iters;
-    let timeout = Duration::from_secs(config.run.timeout_s);
+    let timeout = config.timeout();
     let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
     driver::handle_interrupts();
     let allocs = alloc_counts(&ws, &selected, &config, mode, &out)?;
@@ -330,6 +329,9 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let mut profiled = Vec::new();
     let mut failed = Vec::new();
     for (i, (bin, decl)) in selected.iter().enumerate() {
+        if driver::interrupted() {
+            break;
+        }
         eprint!("[{}/{}] {} ...", i + 1, selected.len(), decl.id);
         let started = std::time::Instant::now();
         match ops::profile_ops(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
@@ -338,15 +340,6 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                 if let Some(&(a, by, peak)) = allocs.get(&decl.id) {
                     (b.allocs_per_op, b.bytes_per_op, b.peak_heap_bytes) = (Some(a), Some(by), peak);
                 }
-                profiled.push(Profiled {
-                    id: decl.id.clone(),
-                    instructions_per_op: b.instructions_per_op,
-                    peak_heap: b.peak_heap_bytes,
-                    bytes_per_op: b.bytes_per_op,
-                    categories: b.categories.iter().map(|c| (c.category.clone(), c.share)).collect(),
-                    functions: functions_per_op(&p, &categories),
-                    sites: b.allocation_sites.iter().map(|s| (s.site.clone(), s.bytes_per_op)).collect(),
-                });
                 match dhat::alloc_sites(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
                     Ok(sites) => {
                         b.profiles.extend(sites.files.iter().map(|f| relative(f, &out)));
@@ -368,6 +361,20 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                     Ok(name) => b.flamegraph = Some(name),
                     Err(e) => eprint!(" (no flamegraph: {e:#})"),
                 }
+                if driver::interrupted() {
+                    // Its DHAT run may have been cut short: a benchmark in progress is dropped.
+                    eprintln!(" interrupted");
+                    break;
+                }
+                profiled.push(Profiled {
+                    id: decl.id.clone(),
+                    instructions_per_op: b.instructions_per_op,
+                    peak_heap: b.peak_heap_bytes,
+                    bytes_per_op: b.bytes_per_op,
+                    categories: b.categories.iter().map(|c| (c.category.clone(), c.share)).collect(),
+                    functions: functions_per_op(&p, &categories),
+                    sites: b.allocation_sites.iter().map(|s| (s.site.clone(), s.bytes_per_op)).collect(),
+                });
                 let top: Vec<String> = b
                     .categories
                     .iter()
@@ -382,6 +389,8 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                 );
                 benchmarks.push(b);
             }
+            // Ctrl-C reaches valgrind too: the benchmark in progress is dropped, not recorded as failed.
+            Err(_) if driver::interrupted() => eprintln!(" interrupted"),
             Err(e) => {
                 eprintln!(" FAILED: {e}");
                 failed.push(decl.id.clone());
@@ -427,6 +436,9 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     eprintln!("benchgate: wrote {}", out.display());
+    if driver::interrupted() {
+        return Err(driver::DriverError::Interrupted(out).into());
+    }
     if failed.is_empty() {
         Ok(exit_code::OK)
     } else {

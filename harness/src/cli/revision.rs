@@ -169,6 +169,9 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     let attributions = attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, &out_dir)?;
     write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions)?;
     eprintln!("benchgate: wrote {}", out_dir.display());
+    if driver::interrupted() {
+        return Err(DriverError::Interrupted(out_dir).into());
+    }
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
 }
 
@@ -222,6 +225,10 @@ fn attribute_regressions(
     let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
     let mut out = Vec::new();
     for (i, id) in regressed.iter().enumerate() {
+        if driver::interrupted() {
+            eprintln!("benchgate: interrupted: the remaining regressions are not attributed");
+            break;
+        }
         eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
         let stem = super::profile::stem(id);
         let profile = |sel: &BTreeMap<&str, &driver::BenchBinary>, side: &str| {

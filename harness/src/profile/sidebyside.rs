@@ -313,6 +313,9 @@ mod tests {
             bench("solo/a/op", 1.0, None, &[], &[]),
             bench("short/id", 1.0, None, &[], &[]),
         ];
+        let mut benches = benches;
+        benches[2].sites = vec![("lmdb::open (lib.rs:3)".into(), 16.0), ("heed::txn (txn.rs:9)".into(), 8.0)];
+        benches[3].sites = vec![("lmdb::open (lib.rs:3)".into(), 600.0)];
         let all = compare(&benches);
         assert_eq!(all.len(), 1);
         let s = &all[0];
@@ -322,6 +325,10 @@ mod tests {
         assert_eq!(lmdb.benchmarks, 3);
         assert_eq!(lmdb.peak_heap, Some((622, "storage/lmdb/load/10000".to_owned())));
         assert_eq!(lmdb.top_functions[0], ("mdb_put".to_owned(), 20e6));
+        assert_eq!(
+            lmdb.top_sites,
+            [("lmdb::open (lib.rs:3)".to_owned(), 616.0), ("heed::txn (txn.rs:9)".to_owned(), 8.0)]
+        );
         assert_eq!(lmdb.categories[0].0, "application");
         assert!((lmdb.categories[0].1 - 0.8).abs() < 1e-12, "{:?}", lmdb.categories);
         assert_eq!(
@@ -334,6 +341,7 @@ mod tests {
         );
         let md = markdown(&all);
         assert!(md.contains("| get | **2,400** | 6,000 |"), "{md}");
+        assert!(md.contains("`lmdb::open (lib.rs:3)` 616 B<br>`heed::txn (txn.rs:9)` 8 B |"), "{md}");
         assert!(md.contains("- redb: application is the largest cost category (80.0% of the op on average); its costliest function is `redb::insert`."), "{md}");
     }
 }
