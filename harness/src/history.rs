@@ -179,10 +179,10 @@ fn thread_id_bits() -> u64 {
 /// Moves the history branch from `old` (absent: create it) to `new`, failing with a lost race when it no
 /// longer points to `old`.
 fn swap(repo: &Repository, old: Option<Oid>, new: Oid, message: &str) -> Result<(), git2::Error> {
-    match old {
-        Some(old) => repo.reference_matching(HISTORY_REF, new, true, old, message).map(drop),
-        None => repo.reference(HISTORY_REF, new, false, message).map(drop),
-    }
+    // No branch yet is the zero id: libgit2 then checks, under the ref's lock, that it still does not
+    // exist. (`reference` with `force = false` checks before taking the lock, so two first appends
+    // could both pass and the second overwrite the first: the concurrency test lost an append so.)
+    repo.reference_matching(HISTORY_REF, new, true, old.unwrap_or(Oid::ZERO_SHA1), message).map(drop)
 }
 
 /// The tree `base` (absent: empty) with the blob `blob` at `parts` (a path split at `/`).
