@@ -487,13 +487,16 @@ pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome)
 pub(crate) struct WallAccumulator {
     samples: Option<crate::measure::wall::WallSamples>,
     rounds: Vec<u32>,
+    /// Each process's calibration, merged at the end.
+    calibrations: Vec<crate::measure::overhead::Calibration>,
     /// A process failed: no estimate.
     pub failed: bool,
 }
 
 impl WallAccumulator {
-    pub(crate) fn push(&mut self, round: u32, s: crate::measure::wall::WallSamples) {
+    pub(crate) fn push(&mut self, round: u32, mut s: crate::measure::wall::WallSamples) {
         self.rounds.extend(std::iter::repeat_n(round, s.ns.len()));
+        self.calibrations.extend(s.calibration.take());
         match self.samples.as_mut() {
             None => self.samples = Some(s),
             Some(all) => {
@@ -514,7 +517,8 @@ impl WallAccumulator {
         if self.failed {
             return;
         }
-        let Some(samples) = self.samples else { return };
+        let Some(mut samples) = self.samples else { return };
+        samples.calibration = crate::measure::overhead::merge(&self.calibrations);
         apply(metrics, Outcome::Wall(samples));
         if keep_rounds && let Some(estimate) = metrics.ns_per_op.as_mut() {
             estimate.rounds = self.rounds;
@@ -633,9 +637,7 @@ pub fn run(
             let outcome = lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &opts.out)?;
             record(&mut result, lane, outcome);
         }
-        if let (Some(t), Some(w)) = (result.throughput, &result.metrics.ns_per_op) {
-            result.metrics.throughput = ThroughputRate::at(t, w.median);
-        }
+        finish_metrics(&mut result);
         on_event(Event::BenchDone { result: &result, elapsed: started.elapsed() });
         results.upsert(result);
         write(&results)?;
@@ -690,11 +692,26 @@ pub(crate) fn lane_args(
     args
 }
 
+/// Derives what needs several lanes' figures once a benchmark's lanes have run: the throughput at the
+/// median ns/op, and the allocation counter's share of the wall time.
+pub(crate) fn finish_metrics(result: &mut BenchResult) {
+    let m = &mut result.metrics;
+    let Some(median) = m.ns_per_op.as_ref().map(|w| w.median) else { return };
+    if let Some(t) = result.throughput {
+        m.throughput = ThroughputRate::at(t, median);
+    }
+    if let Some(o) = m.overhead.as_mut() {
+        crate::stats::overhead_alloc_share(o, m.allocs_per_op, median);
+    }
+}
+
 /// Folds a lane's raw outcome into the metrics, computing estimates with `stats`.
 fn apply(metrics: &mut Metrics, outcome: Outcome) {
     match outcome {
         Outcome::Wall(samples) => {
-            metrics.ns_per_op = Some(crate::stats::wall_estimate(&samples));
+            let estimate = crate::stats::wall_estimate(&samples);
+            metrics.overhead = crate::stats::overhead(&samples, estimate.median);
+            metrics.ns_per_op = Some(estimate);
             metrics.latency = samples.latencies.map(|l| crate::stats::latency_summary(&l));
             add_reported(metrics, samples.reported);
         }
@@ -719,6 +736,28 @@ fn add_reported(metrics: &mut Metrics, reported: BTreeMap<String, crate::model::
     for (name, value) in reported {
         metrics.reported.entry(name).or_insert(value);
     }
+}
+
+/// Whether benchmark `id` of `bin` has per-iteration setup (`iter_batched`), which its exec mode runs
+/// along with the routine: a profile of the ops must then subtract runs of the setup alone
+/// ([`exec_setup_command`]).
+pub fn probe_batched(bin: &BenchBinary, id: &str, timeout: Duration) -> Result<bool, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let report = dir.path().join("probe.json");
+    let args = [flag::PROBE.to_owned(), id.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
+    match run_worker(&bin.exe, &args, &report, timeout, &instr::ChildEnv::default()) {
+        Ok(ReportBody::Outcome(Outcome::Probe { batched })) => Ok(batched),
+        Ok(ReportBody::Error(e)) => Err(e),
+        Ok(other) => Err(format!("unexpected report: {other:?}")),
+        Err(failure) => Err(failure.message),
+    }
+}
+
+/// [`exec_command`] running only the per-iteration setup of a batched benchmark, `iters` times.
+pub fn exec_setup_command(bin: &BenchBinary, id: &str, iters: u64) -> Command {
+    let mut cmd = exec_command(bin, id, iters);
+    cmd.arg(flag::SETUP_ONLY);
+    cmd
 }
 
 /// Runs one benchmark's routine exactly `iters` times through the already-built binary: the command

@@ -195,9 +195,7 @@ pub fn run<'a>(
             }
         }
         for r in results.iter_mut().flatten() {
-            if let (Some(t), Some(w)) = (r.throughput, &r.metrics.ns_per_op) {
-                r.metrics.throughput = crate::model::ThroughputRate::at(t, w.median);
-            }
+            driver::finish_metrics(r);
         }
         let [rb, rh] = results;
         on_event(Event::PairDone { base: rb.as_ref(), head: rh.as_ref(), elapsed: bench_started.elapsed() });

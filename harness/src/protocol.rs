@@ -93,6 +93,8 @@ pub mod flag {
     pub const RUN: &str = "--benchgate-run";
     pub const EXEC: &str = "--benchgate-exec";
     pub const INSTR: &str = "--benchgate-instr";
+    /// Answers whether a benchmark has per-iteration setup (`Outcome::Probe`).
+    pub const PROBE: &str = "--benchgate-probe";
     pub const REPORT: &str = "--report";
     pub const LANE: &str = "--lane";
     pub const ITERS: &str = "--iters";

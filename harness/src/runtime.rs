@@ -69,6 +69,9 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
             _ => Ok(()),
         };
     }
+    if let Some(id) = arg(flag::PROBE) {
+        return emit(report_path.as_deref(), run_task(groups, default_suite, id, Task::Probe));
+    }
     if let Some(id) = arg(flag::INSTR) {
         let home = arg(flag::HOME).ok_or("--home is required")?;
         let iters = arg(flag::ITERS).ok_or("--iters A,B is required")?;

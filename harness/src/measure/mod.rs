@@ -4,4 +4,5 @@
 pub mod alloc;
 pub mod instr;
 pub mod latency;
+pub mod overhead;
 pub mod wall;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::define::Probe;
+use crate::measure::overhead;
 
 /// How to sample one benchmark.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,23 +44,30 @@ pub struct WallSamples {
     /// Figures the benchmark reported (`Bencher::report`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub reported: std::collections::BTreeMap<String, crate::model::Reported>,
+    /// What the measurement cost, calibrated after the samples; absent from bench binaries built with a
+    /// benchgate before 0.1 calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::measure::overhead::Calibration>,
 }
 
-/// Times the measured part of a loop.
+/// Times the measured part of a loop, and counts the timed intervals.
 #[derive(Default)]
 pub(crate) struct Stopwatch {
     started: Option<Instant>,
     total: Duration,
+    intervals: u64,
 }
 
 impl Stopwatch {
-    pub(crate) fn elapsed(&self) -> Duration {
-        self.total
+    /// The measured time and the number of timed intervals it adds up.
+    pub(crate) fn elapsed(&self) -> (Duration, u64) {
+        (self.total, self.intervals)
     }
 }
 
 impl Probe for Stopwatch {
     fn start(&mut self) {
+        self.intervals += 1;
         self.started = Some(Instant::now());
     }
 
@@ -75,32 +83,40 @@ impl Probe for Stopwatch {
     }
 }
 
-/// Warms up, then takes `plan.samples` linear samples. `run(iters)` performs `iters` iterations and
-/// returns the measured time.
+/// Warms up, then takes `plan.samples` linear samples, then calibrates what the measurement cost
+/// ([`overhead::calibrate`]). `run(iters)` performs `iters` iterations and returns the measured time and
+/// the number of timed intervals it adds up.
 /// `measuring` is called once, between warm-up and the first sample.
-pub fn sample(plan: &WallPlan, run: &mut dyn FnMut(u64) -> Duration, measuring: &mut dyn FnMut()) -> WallSamples {
+pub fn sample(
+    plan: &WallPlan,
+    run: &mut dyn FnMut(u64) -> (Duration, u64),
+    measuring: &mut dyn FnMut(),
+) -> WallSamples {
     let (warmup_iters, warmup_ns) = warm_up(plan.warm_up, run);
     measuring();
     let per_iter_ns = (warmup_ns as f64 / warmup_iters.max(1) as f64).max(1e-3);
     let schedule = schedule(plan.measurement, plan.samples, per_iter_ns);
     let mut iters = Vec::with_capacity(plan.samples as usize);
     let mut ns = Vec::with_capacity(plan.samples as usize);
+    let mut intervals = 0;
     for n in schedule {
-        let t = run(n);
+        let (t, k) = run(n);
         iters.push(n);
         ns.push(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
+        intervals += k;
     }
-    WallSamples { warmup_iters, warmup_ns, iters, ns, latencies: None, reported: Default::default() }
+    let calibration = Some(overhead::calibrate(intervals));
+    WallSamples { warmup_iters, warmup_ns, iters, ns, latencies: None, reported: Default::default(), calibration }
 }
 
 /// Runs 1, 2, 4, ... iterations until `duration` has passed on the wall clock; returns the total
 /// iterations and the measured nanoseconds.
-fn warm_up(duration: Duration, run: &mut dyn FnMut(u64) -> Duration) -> (u64, u64) {
+fn warm_up(duration: Duration, run: &mut dyn FnMut(u64) -> (Duration, u64)) -> (u64, u64) {
     let start = Instant::now();
     let mut n = 1u64;
     let (mut total_iters, mut total_ns) = (0u64, 0u64);
     loop {
-        let t = run(n);
+        let (t, _) = run(n);
         total_iters += n;
         total_ns = total_ns.saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
         if start.elapsed() >= duration {
@@ -162,7 +178,7 @@ mod tests {
         let mut run = |n: u64| {
             calls.borrow_mut().push(n);
             std::thread::sleep(Duration::from_micros(100));
-            Duration::from_nanos(n.saturating_mul(100))
+            (Duration::from_nanos(n.saturating_mul(100)), 2)
         };
         let s = sample(&plan, &mut run, &mut || warm_up_calls = Some(calls.borrow().len()));
         // `measuring` was called once, after the warm-up's calls and before the 5 samples.
@@ -171,5 +187,7 @@ mod tests {
         assert_eq!(s.iters, vec![d, 2 * d, 3 * d, 4 * d, 5 * d]);
         assert_eq!(s.ns, s.iters.iter().map(|n| n * 100).collect::<Vec<_>>());
         assert!(s.warmup_iters >= 1);
+        // Intervals are counted over the samples only, and the process calibrated after them.
+        assert_eq!(s.calibration.map(|c| c.intervals), Some(10));
     }
 }

@@ -16,12 +16,12 @@ pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
 /// The version of the results format this build writes. Bump it when the shape changes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Older versions this build still reads: their files are valid files of the current shape (version 2
 /// only added the optional `ns_per_op.rounds` and `meta.pairing`; version 3 the optional
-/// `metrics.latency`, `metrics.reported` and `meta.libraries`).
-pub const READS_SCHEMA_VERSIONS: [u32; 3] = [1, 2, 3];
+/// `metrics.latency`, `metrics.reported` and `meta.libraries`; version 4 the optional `metrics.overhead`).
+pub const READS_SCHEMA_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 
 /// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -238,6 +238,38 @@ pub struct Metrics {
     /// a database's size on disk, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reported: BTreeMap<String, Reported>,
+    /// What measuring the wall time cost, as a share of the median ns/op (schema version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<Overhead>,
+}
+
+/// What the wall lane's measurement adds to the time it measures, calibrated in each wall process
+/// (`measure::overhead`) and set against the median ns/op (`stats::overhead`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Overhead {
+    /// Timed intervals per op: 1 / iterations per sample for routines timed as a whole, one per batch
+    /// over the batch's iterations for `iter_batched`.
+    pub intervals_per_op: f64,
+    /// What one timed interval adds (two clock reads), in nanoseconds: the median of the processes'
+    /// calibrations.
+    pub timer_ns: f64,
+    /// `intervals_per_op * timer_ns / median ns/op`.
+    pub timer_share: f64,
+    /// What the counting allocator adds to an allocation and its free with counting off, in
+    /// nanoseconds; absent when it is not the bench binary's global allocator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_pair_ns: Option<f64>,
+    /// `allocs_per_op * alloc_pair_ns / median ns/op`; absent unless both are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_share: Option<f64>,
+}
+
+impl Overhead {
+    /// The timer's and the allocation counter's shares together.
+    pub fn total_share(&self) -> f64 {
+        self.timer_share + self.alloc_share.unwrap_or(0.0)
+    }
 }
 
 /// The distribution of per-event latencies (e.g. enqueue to dequeue) a routine recorded while its wall
@@ -670,13 +702,13 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_rejected_by_number() {
-        let text = minimal().to_json().replacen("\"schema_version\": 3", "\"schema_version\": 99", 1);
+        let text = minimal().to_json().replacen("\"schema_version\": 4", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
-        assert!(e.to_string().contains("writes version 3 and reads versions 1, 2 and 3"), "{e}");
-        // Versions 1 and 2 are version 3 without the optional fields added since: still read.
-        for old in [1, 2] {
-            let text = minimal().to_json().replacen("\"schema_version\": 3", &format!("\"schema_version\": {old}"), 1);
+        assert!(e.to_string().contains("writes version 4 and reads versions 1, 2, 3 and 4"), "{e}");
+        // Versions 1 to 3 are version 4 without the optional fields added since: still read.
+        for old in [1, 2, 3] {
+            let text = minimal().to_json().replacen("\"schema_version\": 4", &format!("\"schema_version\": {old}"), 1);
             assert!(Results::parse(&text).is_ok(), "version {old}");
         }
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));

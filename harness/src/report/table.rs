@@ -6,6 +6,7 @@ use tabled::settings::{Alignment, Style};
 use tabled::{Table, Tabled};
 
 use super::{format_bytes, format_count, format_ns, format_rate};
+use crate::measure::overhead::TARGET_SHARE;
 use crate::model::{BenchResult, Lane, Reported, Results, Unit};
 
 #[derive(Tabled)]
@@ -129,6 +130,10 @@ fn render_with(results: &Results, markdown: bool) -> String {
              counting began (`alloc.peak_live_bytes`).",
         );
     }
+    if let Some(note) = overhead_note(results) {
+        out.push_str("\n\n");
+        out.push_str(&note);
+    }
     let latency = latency_rows(results);
     if !latency.is_empty() {
         let t = styled(latency, markdown, 1);
@@ -140,6 +145,63 @@ fn render_with(results: &Results, markdown: bool) -> String {
         out.push_str(&format!("\n\nReported figures (per benchmark, not per op):\n\n{t}"));
     }
     out
+}
+
+/// A share as a percentage with two significant digits below 1%.
+fn percent(share: f64) -> String {
+    if share * 100.0 >= 1.0 { format!("{:.1}%", share * 100.0) } else { format!("{:.2}%", share * 100.0) }
+}
+
+/// What measuring cost (`metrics.overhead`): the clock's and the allocation counter's cost, the largest
+/// share of a benchmark's ns/op they take, and the benchmarks over [`TARGET_SHARE`]; `None` when no
+/// benchmark has the figures.
+fn overhead_note(results: &Results) -> Option<String> {
+    let with: Vec<(&str, crate::model::Overhead)> =
+        results.benchmarks.iter().filter_map(|b| Some((b.id.as_str(), b.metrics.overhead?))).collect();
+    let (worst_id, worst) = with.iter().max_by(|a, b| a.1.total_share().total_cmp(&b.1.total_share()))?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[(v.len() - 1) / 2]
+    };
+    let timer = median(with.iter().map(|(_, o)| o.timer_ns).collect());
+    let pairs: Vec<f64> = with.iter().filter_map(|(_, o)| o.alloc_pair_ns).collect();
+    let counter = if pairs.is_empty() {
+        String::new()
+    } else {
+        format!(" and the allocation counter ({} per allocation, counting off)", format_ns(median(pairs)))
+    };
+    let mut note = format!(
+        "measurement overhead: the clock ({} per timed interval){counter} take at most {} of a benchmark's \
+         measured ns/op ({worst_id}); ",
+        format_ns(timer),
+        percent(worst.total_share()),
+    );
+    let over: Vec<String> = with
+        .iter()
+        .filter(|(_, o)| o.total_share() > TARGET_SHARE)
+        .map(|(id, o)| match o.alloc_share {
+            Some(a) if a > 0.0 => format!("{id} (clock {}, counter {})", percent(o.timer_share), percent(a)),
+            _ => format!("{id} (clock {})", percent(o.timer_share)),
+        })
+        .collect();
+    if over.is_empty() {
+        note.push_str(&format!(
+            "{} under the {} target.",
+            if with.len() == 1 { "it is".to_owned() } else { format!("all {} benchmarks are", with.len()) },
+            percent(TARGET_SHARE)
+        ));
+    } else {
+        let shown = over.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+        let more = if over.len() > 8 { format!(" and {} more", over.len() - 8) } else { String::new() };
+        note.push_str(&format!(
+            "{} of {} are over the {} target: {shown}{more}. Their ns/op includes that cost; time more \
+             iterations per interval (larger batches) or compare them by instr/op.",
+            over.len(),
+            with.len(),
+            percent(TARGET_SHARE)
+        ));
+    }
+    Some(note)
 }
 
 /// One table, columns from `right_from` on right-aligned.
@@ -178,6 +240,41 @@ mod tests {
         m.reported.insert("disk_bytes".into(), Reported { value: 7.7e6, unit: Unit::Bytes });
         m.reported.insert("records".into(), Reported { value: 1000.0, unit: Unit::Count });
         r
+    }
+
+    #[test]
+    fn the_overhead_note_states_the_largest_share_and_those_over_the_target() {
+        let mut r = results();
+        assert_eq!(overhead_note(&r), None);
+        let o = |timer_share, alloc_share| crate::model::Overhead {
+            intervals_per_op: 0.001,
+            timer_ns: 25.0,
+            timer_share,
+            alloc_pair_ns: Some(1.5),
+            alloc_share,
+        };
+        r.benchmarks[0].metrics.overhead = Some(o(0.0004, Some(0.002)));
+        r.benchmarks[1].metrics.overhead = Some(o(0.01, None));
+        let note = overhead_note(&r).unwrap();
+        let second = r.benchmarks[1].id.clone();
+        assert_eq!(
+            note,
+            format!(
+                "measurement overhead: the clock (25.0 ns per timed interval) and the allocation counter (1.50 ns \
+                 per allocation, counting off) take at most 1.0% of a benchmark's measured ns/op ({second}); all 2 \
+                 benchmarks are under the 5.0% target."
+            )
+        );
+        // Over the target: named, with the parts.
+        r.benchmarks[0].metrics.overhead = Some(o(0.045, Some(0.01)));
+        let first = r.benchmarks[0].id.clone();
+        let note = overhead_note(&r).unwrap();
+        assert!(note.contains(&format!("at most 5.5% of a benchmark's measured ns/op ({first})")), "{note}");
+        assert!(
+            note.contains(&format!("1 of 2 are over the 5.0% target: {first} (clock 4.5%, counter 1.0%).")),
+            "{note}"
+        );
+        assert!(render_markdown(&r).contains(&note));
     }
 
     #[test]

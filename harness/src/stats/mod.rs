@@ -10,8 +10,9 @@ pub mod rank;
 pub mod rounds;
 
 use crate::measure::latency::LatencySamples;
+use crate::measure::overhead::Calibration;
 use crate::measure::wall::WallSamples;
-use crate::model::{LatencySummary, WallEstimate};
+use crate::model::{LatencySummary, Overhead, WallEstimate};
 
 /// Bootstrap resamples for confidence intervals (criterion uses 100,000; 10,000 gives percentile
 /// bounds stable to well under the sampling noise of 20-100 samples, at a fraction of the cost).
@@ -58,6 +59,35 @@ pub fn wall_estimate(s: &WallSamples) -> WallEstimate {
         warmup_iters: s.warmup_iters,
         rounds: Vec::new(),
     }
+}
+
+/// What the wall measurement of `s` cost as a share of its median ns/op, from the calibration the
+/// samples carry: the timer's intervals over the samples' iterations times what an interval adds. The
+/// allocation counter's share needs the alloc lane's figure: [`overhead_alloc_share`] adds it. `None`
+/// without a calibration, iterations or a positive median.
+pub fn overhead(s: &WallSamples, median_ns: f64) -> Option<Overhead> {
+    let c: &Calibration = s.calibration.as_ref()?;
+    let iters: u64 = s.iters.iter().sum();
+    if iters == 0 || median_ns.is_nan() || median_ns <= 0.0 {
+        return None;
+    }
+    let intervals_per_op = c.intervals as f64 / iters as f64;
+    Some(Overhead {
+        intervals_per_op,
+        timer_ns: c.timer_ns,
+        timer_share: intervals_per_op * c.timer_ns / median_ns,
+        alloc_pair_ns: c.alloc_pair_ns,
+        alloc_share: None,
+    })
+}
+
+/// Sets the allocation counter's share of `o`: every allocation (and its free) of an op pays
+/// `alloc_pair_ns` in the wall lane, set against the median ns/op.
+pub fn overhead_alloc_share(o: &mut Overhead, allocs_per_op: Option<f64>, median_ns: f64) {
+    o.alloc_share = match (allocs_per_op, o.alloc_pair_ns) {
+        (Some(a), Some(pair)) if median_ns > 0.0 => Some(a * pair / median_ns),
+        _ => None,
+    };
 }
 
 pub fn mean(xs: &[f64]) -> f64 {

@@ -23,7 +23,7 @@ fn bad_results_files_exit_2_naming_file_and_problem() {
     let cases = [
         ("truncated.json", good[..good.len() / 2].to_owned(), "truncated"),
         ("empty.json", String::new(), "empty"),
-        ("version.json", good.replacen("\"schema_version\": 3", "\"schema_version\": 7", 1), "schema version 7"),
+        ("version.json", good.replacen("\"schema_version\": 4", "\"schema_version\": 7", 1), "schema version 7"),
         ("nan.json", good.replacen("\"median\": ", "\"median\": NaN, \"x\": ", 1), "non-finite number (NaN)"),
         ("garbage.json", "not json at all".into(), "not valid JSON"),
     ];

@@ -49,6 +49,34 @@ fn wall_lane_keeps_every_sample_and_derives_throughput() {
     assert!(w.ci95[0] <= w.median && w.median <= w.ci95[1]);
     assert!(b.metrics.throughput.is_some());
     assert!(!r.meta.partial && r.meta.finished_at.is_some());
+    // `iter` times each sample as one interval; the clock's cost was calibrated in every process.
+    let o = b.metrics.overhead.expect("overhead");
+    assert_eq!(o.intervals_per_op, 21.0 / w.sample_iters.iter().sum::<u64>() as f64);
+    assert!(o.timer_ns > 0.0 && o.timer_share == o.intervals_per_op * o.timer_ns / w.median, "{o:?}");
+    // Without the alloc lane there is no allocation count to weigh the counter's cost by.
+    assert!(o.alloc_pair_ns.is_some() && o.alloc_share.is_none(), "{o:?}");
+}
+
+#[test]
+fn measuring_costs_are_stated_and_a_benchmark_timed_per_iteration_is_named() {
+    let (r, out) = run(&["--lanes", "wall,alloc", "--filter", "alloc3x100"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = &r.benchmarks[0].metrics;
+    let o = m.overhead.expect("overhead");
+    let pair = o.alloc_pair_ns.expect("CountingAlloc is the global allocator");
+    assert_eq!(o.alloc_share, Some(3.0 * pair / m.ns_per_op.as_ref().unwrap().median));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("measurement overhead: the clock ("), "{table}");
+
+    let (r, out) = run(&["--lanes", "wall,alloc", "--filter", "per-iteration"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = r.benchmarks[0].metrics.overhead.expect("overhead");
+    // One interval per op, exactly; a clock read pair against a multiply is far over 5%.
+    assert_eq!(o.intervals_per_op, 1.0);
+    assert!(o.timer_share > 0.05, "{o:?}");
+    assert_eq!(o.alloc_share, Some(0.0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("1 of 1 are over the 5.0% target: special/per-iteration (clock "), "{table}");
 }
 
 #[test]
