@@ -196,12 +196,14 @@ impl Bencher {
             while left > 0 {
                 let n = per_batch.min(left);
                 let inputs: Vec<I> = (0..n).map(|_| setup()).collect();
+                // Allocated before the setup-only check, so that runs of the setup alone (which the instr
+                // lane and profiles subtract) include this harness allocation too.
+                let mut outputs = Vec::with_capacity(n as usize);
                 left -= n;
                 if probe.skip_routine() {
                     drop(inputs);
                     continue;
                 }
-                let mut outputs = Vec::with_capacity(n as usize);
                 probe.start();
                 for input in inputs {
                     outputs.push(black_box(routine(input)));
@@ -225,12 +227,14 @@ impl Bencher {
             while left > 0 {
                 let n = per_batch.min(left);
                 let mut inputs: Vec<I> = (0..n).map(|_| setup()).collect();
+                // Allocated before the setup-only check, so that runs of the setup alone (which the instr
+                // lane and profiles subtract) include this harness allocation too.
+                let mut outputs = Vec::with_capacity(n as usize);
                 left -= n;
                 if probe.skip_routine() {
                     drop(inputs);
                     continue;
                 }
-                let mut outputs = Vec::with_capacity(n as usize);
                 probe.start();
                 for input in &mut inputs {
                     outputs.push(black_box(routine(input)));

@@ -136,8 +136,8 @@ enum Command {
     /// candidates.
     Bisect(bisect::BisectArgs),
     /// Where each benchmark's instructions per op go, by cost category (compression, allocation,
-    /// copying, hashing, ...): two callgrind runs per benchmark; writes the raw profiles, profile.json
-    /// and profile.md.
+    /// copying, hashing, ...), allocation sites and kernel time: callgrind, DHAT and native runs of 1 and
+    /// 1 + K iterations per benchmark; writes the raw profiles, profile.json and profile.md.
     Profile(profile::ProfileArgs),
 }
 

@@ -1,9 +1,10 @@
 //! `benchgate profile`: where each selected benchmark's instructions per op go, by cost category —
 //! the alloc lane, then two callgrind runs per benchmark ([`crate::profile::ops`]) and two DHAT runs
 //! ([`crate::profile::dhat`]), functions mapped to categories ([`crate::profile::category`]), the
-//! decision gate ([`crate::profile::decide`]) and implementations side by side
-//! ([`crate::profile::sidebyside`]); writes the raw profiles, a flamegraph per benchmark
-//! ([`crate::profile::flame`]), `profile.json` and `profile.md`.
+//! CPU time per op measured natively, user and system ([`crate::profile::cputime`]), the decision gate
+//! ([`crate::profile::decide`]) and implementations side by side ([`crate::profile::sidebyside`]); writes
+//! the raw profiles, a flamegraph per benchmark ([`crate::profile::flame`]), `profile.json` and
+//! `profile.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::driver::{self, BenchBinary, RunOptions, Workspace};
 use crate::model::{Lane, RunMode};
 use crate::profile::category::Categories;
+use crate::profile::cputime::{self, CpuTime};
 use crate::profile::decide::{self, BenchInput, CategoryCost, Decision, SuiteDecision};
 use crate::profile::ops::{self, OpProfile};
 use crate::profile::sidebyside::{self, Profiled, SideBySide};
@@ -78,6 +80,10 @@ struct BenchProfile {
     /// Where the ops allocate (valgrind's DHAT, 1 and 1 + K iterations), most bytes first (top 10);
     /// empty where DHAT could not run.
     allocation_sites: Vec<AllocationSite>,
+    /// CPU time per op measured natively (not under callgrind): user, system (kernel time, which the
+    /// instruction shares do not include) and wall; absent where it could not be measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu_time: Option<CpuTime>,
 }
 
 #[derive(Serialize)]
@@ -138,6 +144,7 @@ fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, 
         profiles: p.files.iter().map(|f| relative(f, dir)).collect(),
         flamegraph: None,
         allocation_sites: Vec::new(),
+        cpu_time: None,
     }
 }
 
@@ -188,7 +195,10 @@ fn markdown(s: &Summary) -> String {
     out.push_str(
         "Instructions per op by cost category: each benchmark's exec mode under callgrind with 1 and 1 + K \
          iterations, the difference per function divided by K (setup and start-up cancel). Kernel time is \
-         invisible to callgrind: `syscalls` counts the user-space side of system calls only.\n\n",
+         invisible to callgrind (`syscalls` counts the user-space side of system calls only), so it is \
+         measured separately: the exec mode run natively with 1 and 1 + N iterations, each child's user and \
+         system CPU time from the kernel (its rusage, reaped with wait4), N chosen so that the N ops take \
+         about a second (0.3 s in quick mode); the rule `kernel-time` looks at the system share.\n\n",
     );
     out.push_str(
         "## Suites (mean share over their benchmarks)\n\n| suite | benchmarks | categories |\n| --- | ---: | --- |\n",
@@ -207,7 +217,7 @@ fn markdown(s: &Summary) -> String {
     out.push_str(&sidebyside::markdown(&s.side_by_side));
     for b in &s.benchmarks {
         out.push_str(&format!(
-            "\n## {}\n\n{} instr/op over {} op{}{}{}.\n\n| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n",
+            "\n## {}\n\n{} instr/op over {} op{}{}{}.\n\n",
             b.id,
             report::format_count(b.instructions_per_op),
             report::format_count(b.ops as f64),
@@ -226,6 +236,11 @@ fn markdown(s: &Summary) -> String {
                 _ => String::new(),
             }
         ));
+        if let Some(t) = &b.cpu_time {
+            out.push_str(&cpu_time_line(t));
+            out.push_str("\n\n");
+        }
+        out.push_str("| category | share | instr/op | costliest functions (instr/op) |\n| --- | ---: | ---: | --- |\n");
         for c in b.categories.iter().filter(|c| c.share > 0.0) {
             let top: Vec<String> = c
                 .top
@@ -260,6 +275,22 @@ fn markdown(s: &Summary) -> String {
         }
     }
     out
+}
+
+/// The line of `profile.md` on a benchmark's CPU time per op.
+fn cpu_time_line(t: &CpuTime) -> String {
+    format!(
+        "CPU time per op, measured natively (not under callgrind; the process's rusage over 1 + {} ops minus 1 \
+         op{}, median of {}): user {}, system {} ({} of CPU time in the kernel, which the instruction shares above \
+         do not include); wall {}.",
+        report::format_count(t.ops as f64),
+        if t.setup_subtracted { ", less the same runs of the per-iteration setup alone" } else { "" },
+        t.repeats,
+        report::format_ns(t.user_ns_per_op),
+        report::format_ns(t.sys_ns_per_op),
+        t.sys_share().map_or_else(|| "n/a".to_owned(), percent),
+        report::format_ns(t.wall_ns_per_op)
+    )
 }
 
 /// Allocations per op, bytes per op, peak heap bytes.
@@ -321,6 +352,8 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let ops = config.instr(mode).extra_iters;
     let timeout = config.timeout();
+    // The native CPU-time runs: the N ops of each long run take about this long.
+    let cpu_target = std::time::Duration::from_millis(if args.quick { 300 } else { 1_000 });
     let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
     driver::handle_interrupts();
     let allocs = alloc_counts(&ws, &selected, &config, mode, &out)?;
@@ -334,13 +367,26 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         }
         eprint!("[{}/{}] {} ...", i + 1, selected.len(), decl.id);
         let started = std::time::Instant::now();
-        match ops::profile_ops(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
+        // Per-iteration setup runs in exec mode too: it is measured alone and taken off.
+        let batched = match driver::probe_batched(bin, &decl.id, timeout) {
+            Ok(batched) => batched,
+            Err(_) if driver::interrupted() => {
+                eprintln!(" interrupted");
+                break;
+            }
+            Err(e) => {
+                eprintln!(" FAILED: {e}");
+                failed.push(decl.id.clone());
+                continue;
+            }
+        };
+        match ops::profile_ops(bin, &decl.id, ops, batched, &out, &stem(&decl.id), timeout) {
             Ok(p) => {
                 let mut b = bench_profile(&decl.id, &decl.suite, &p, &categories, &out);
                 if let Some(&(a, by, peak)) = allocs.get(&decl.id) {
                     (b.allocs_per_op, b.bytes_per_op, b.peak_heap_bytes) = (Some(a), Some(by), peak);
                 }
-                match dhat::alloc_sites(bin, &decl.id, ops, &out, &stem(&decl.id), timeout) {
+                match dhat::alloc_sites(bin, &decl.id, ops, batched, &out, &stem(&decl.id), timeout) {
                     Ok(sites) => {
                         b.profiles.extend(sites.files.iter().map(|f| relative(f, &out)));
                         b.allocation_sites = sites
@@ -360,6 +406,11 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                 match draw_flamegraph(&decl.id, &p, &out) {
                     Ok(name) => b.flamegraph = Some(name),
                     Err(e) => eprint!(" (no flamegraph: {e:#})"),
+                }
+                match cputime::measure(bin, &decl.id, batched, ops, cpu_target, 3, timeout) {
+                    Ok(t) => b.cpu_time = Some(t),
+                    Err(_) if driver::interrupted() => {}
+                    Err(e) => eprint!(" (no CPU time: {e})"),
                 }
                 if driver::interrupted() {
                     // Its DHAT run may have been cut short: a benchmark in progress is dropped.
@@ -381,8 +432,12 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                     .filter(|c| c.share >= 0.05)
                     .map(|c| format!("{} {}", c.category, percent(c.share)))
                     .collect();
+                let sys = match b.cpu_time.as_ref().and_then(CpuTime::sys_share) {
+                    Some(share) => format!(", sys {}", percent(share)),
+                    None => String::new(),
+                };
                 eprintln!(
-                    " {} instr/op: {} ({:.1}s)",
+                    " {} instr/op: {}{sys} ({:.1}s)",
                     report::format_count(b.instructions_per_op),
                     top.join(", "),
                     started.elapsed().as_secs_f64()
@@ -414,6 +469,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                 .collect(),
             allocs_per_op: b.allocs_per_op,
             bytes_per_op: b.bytes_per_op,
+            system_time_share: b.cpu_time.as_ref().and_then(CpuTime::sys_share),
         })
         .collect();
     let policy = config.profile.policy();

@@ -231,14 +231,16 @@ fn attribute_regressions(
         }
         eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
         let stem = super::profile::stem(id);
+        // Per-iteration setup is left in on both sides (not probed: the base binary may predate the
+        // probe): it cancels in the comparison.
         let profile = |sel: &BTreeMap<&str, &driver::BenchBinary>, side: &str| {
-            ops::profile_ops(sel[id], id, ops, &dir, &format!("{stem}.{side}"), config.timeout())
+            ops::profile_ops(sel[id], id, ops, false, &dir, &format!("{stem}.{side}"), config.timeout())
         };
         match profile(base_sel, "base").and_then(|b| Ok((b, profile(head_sel, "head")?))) {
             Ok((b, h)) => {
                 let mut a = attribute::attribute(id, &b, &h, &categories, 8);
                 let sites = |sel: &BTreeMap<&str, &driver::BenchBinary>, side: &str| {
-                    dhat::alloc_sites(sel[id], id, ops, &dir, &format!("{stem}.{side}"), config.timeout())
+                    dhat::alloc_sites(sel[id], id, ops, false, &dir, &format!("{stem}.{side}"), config.timeout())
                 };
                 match sites(base_sel, "base").and_then(|b| Ok((b, sites(head_sel, "head")?))) {
                     Ok((b, h)) => a.sites = Some(dhat::compare_sites(&b, &h, 8)),

@@ -445,6 +445,7 @@ mod tests {
             categories: vec![cost("compression", 0.62), cost("copying", 0.25), cost("application", 0.13)],
             allocs_per_op: Some(1.0),
             bytes_per_op: Some(4096.0),
+            system_time_share: Some(0.05),
         }
     }
 
@@ -472,6 +473,7 @@ mod tests {
                 "hashing",
                 "locking",
                 "syscalls",
+                "kernel-time",
                 "formatting",
                 "regex",
                 "application"
@@ -572,6 +574,10 @@ mod tests {
         assert!(e.contains("`profile.thresholds.compresion` names no rule"), "{e}");
         let e = load("[profile.thresholds]\ncompression = 5\n").unwrap_err().to_string();
         assert!(e.contains("`profile.thresholds.compression` must be a share"), "{e}");
+        // system_time_share is a share too; allocs_per_op is not.
+        let e = load("[profile.thresholds]\nkernel-time = 20\n").unwrap_err().to_string();
+        assert!(e.contains("`profile.thresholds.kernel-time` must be a share"), "{e}");
+        load("[profile.thresholds]\nkernel-time = 0.5\nallocs-per-op = 20\n").unwrap();
         let e = load("[profile]\nnegligible_share = 1.5\n").unwrap_err().to_string();
         assert!(e.contains("`profile.negligible_share`"), "{e}");
         let e = load("[profile]\nfloor_ratio = 0.5\n").unwrap_err().to_string();

@@ -5,9 +5,11 @@
 //!
 //! A rule looks at one thing (`when`): a cost category's share of the op's instructions
 //! (`category = "compression"`), or a per-op figure (`metric = "allocs_per_op" | "bytes_per_op" |
-//! "instructions_per_op"`). It fires when the actual value is strictly greater than its threshold; an
-//! unknown value (a category the profile does not have, allocations the profile did not count) is
-//! "n/a" and never fires.
+//! "instructions_per_op" | "system_time_share"`; the last is the share of the op's CPU time spent in
+//! the kernel, 0 to 1, measured natively by [`super::cputime`] because the instruction shares cannot
+//! see it). It fires when the actual value is strictly greater than its threshold; an unknown value (a
+//! category the profile does not have, allocations the profile did not count, CPU time not measured)
+//! is "n/a" and never fires.
 //!
 //! The estimated impact of a rule's path is the share of the op's instructions it can reach: the
 //! share of the category the rule targets (its `category`, or `targets` for a metric rule) times its
@@ -58,6 +60,8 @@ pub enum Metric {
     AllocsPerOp,
     BytesPerOp,
     InstructionsPerOp,
+    /// The kernel's part of the op's CPU time (system / (user + system)), 0 to 1.
+    SystemTimeShare,
 }
 
 impl Metric {
@@ -67,7 +71,13 @@ impl Metric {
             Metric::AllocsPerOp => "allocs_per_op",
             Metric::BytesPerOp => "bytes_per_op",
             Metric::InstructionsPerOp => "instructions_per_op",
+            Metric::SystemTimeShare => "system_time_share",
         }
+    }
+
+    /// Whether the figure is a share, 0 to 1 (its thresholds too).
+    pub fn is_share(self) -> bool {
+        matches!(self, Metric::SystemTimeShare)
     }
 
     /// The figure with its unit, for reports.
@@ -76,6 +86,7 @@ impl Metric {
             Metric::AllocsPerOp => format!("{} allocs/op", format_count(v)),
             Metric::BytesPerOp => format!("{}/op", format_bytes(v)),
             Metric::InstructionsPerOp => format!("{} instr/op", format_count(v)),
+            Metric::SystemTimeShare => percent(v),
         }
     }
 }
@@ -95,8 +106,8 @@ pub struct Rule {
     /// ...or at this per-op figure (exactly one of the two).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<Metric>,
-    /// Fires when the actual value is greater: a share (0 to 1) for a category, an absolute per-op
-    /// figure for a metric.
+    /// Fires when the actual value is greater: a share (0 to 1) for a category and a share metric
+    /// (`system_time_share`), an absolute per-op figure for the other metrics.
     pub threshold: f64,
     /// The category whose cost the path reduces, for the impact estimate; a category rule targets its
     /// own category unless this says otherwise.
@@ -167,9 +178,10 @@ impl Rule {
     }
 }
 
-/// Checks `threshold` for `rule`: a share for a category rule, a figure 0 or more for a metric rule.
+/// Checks `threshold` for `rule`: a share for a category rule and a share metric, a figure 0 or more for
+/// the other metric rules.
 pub fn check_threshold(rule: &Rule, threshold: f64) -> Result<(), String> {
-    if rule.metric.is_some() {
+    if rule.metric.is_some_and(|m| !m.is_share()) {
         if !(threshold.is_finite() && threshold >= 0.0) {
             return Err("must be a finite number, 0 or more".into());
         }
@@ -199,6 +211,8 @@ pub struct BenchInput {
     /// From the alloc lane, when it was measured.
     pub allocs_per_op: Option<f64>,
     pub bytes_per_op: Option<f64>,
+    /// The kernel's part of the op's CPU time, 0 to 1, when it was measured ([`super::cputime`]).
+    pub system_time_share: Option<f64>,
 }
 
 impl BenchInput {
@@ -213,6 +227,7 @@ impl BenchInput {
             Metric::AllocsPerOp => self.allocs_per_op,
             Metric::BytesPerOp => self.bytes_per_op,
             Metric::InstructionsPerOp => Some(self.instructions_per_op),
+            Metric::SystemTimeShare => self.system_time_share,
         }
     }
 }
@@ -880,6 +895,7 @@ mod tests {
             categories,
             allocs_per_op,
             bytes_per_op: allocs_per_op.map(|a| a * 64.0),
+            system_time_share: None,
         }
     }
 
@@ -1028,6 +1044,7 @@ mod tests {
             ],
             allocs_per_op: None,
             bytes_per_op: None,
+            system_time_share: None,
         };
         let d = &p.decide(&[b])[0];
         let order: Vec<&str> = d.primary.iter().chain(&d.secondary).map(|r| r.rule.as_str()).collect();
@@ -1060,6 +1077,42 @@ mod tests {
         b.categories.retain(|c| c.category != "regex");
         let d = &policy().decide(&[b])[0];
         assert_eq!(row(d, "regex").outcome, Outcome::NotApplicable);
+    }
+
+    #[test]
+    fn kernel_time_rule_fires_above_a_fifth_of_the_cpu_time_and_is_na_unmeasured() {
+        let p = policy();
+        let rule = p.rules.iter().find(|r| r.name == "kernel-time").unwrap();
+        assert_eq!((rule.metric, rule.threshold, rule.target()), (Some(Metric::SystemTimeShare), 0.2, None));
+        let mut b = compressing();
+        b.system_time_share = Some(0.35);
+        let d = &p.decide(std::slice::from_ref(&b))[0];
+        let r = row(d, "kernel-time");
+        assert_eq!((r.actual, r.outcome), (Some(0.35), Outcome::Fired));
+        // No impact estimate: it ranks after the compression rule, as a secondary opportunity.
+        assert_eq!(d.primary.as_ref().unwrap().rule, "compression");
+        let k = d.secondary.iter().find(|s| s.rule == "kernel-time").unwrap();
+        assert_eq!((k.impact, k.impact_instructions_per_op, k.effort), (None, None, Effort::Medium));
+        assert!(k.path.contains("fewer, larger system calls"), "{}", k.path);
+        let md = bench_markdown(d);
+        assert!(md.contains("| kernel-time | system_time_share > 20.0% | **35.0%** | **fired** |"), "{md}");
+        b.system_time_share = Some(0.2);
+        let d = &p.decide(std::slice::from_ref(&b))[0];
+        assert_eq!(row(d, "kernel-time").outcome, Outcome::Below);
+        assert!(d.secondary.iter().all(|s| s.rule != "kernel-time"), "{:?}", d.secondary);
+        b.system_time_share = None;
+        let d = &p.decide(std::slice::from_ref(&b))[0];
+        let r = row(d, "kernel-time");
+        assert_eq!((r.actual, r.outcome), (None, Outcome::NotApplicable));
+        assert!(bench_markdown(d).contains("| n/a | n/a (system_time_share unknown) |"));
+        // Over a suite: known only where measured.
+        let mut measured = compressing();
+        measured.id = "codec/lz4/compress".into();
+        measured.system_time_share = Some(0.5);
+        let benches = [b, measured];
+        let suites = p.suites(&benches, &p.decide(&benches));
+        let k = suites[0].rules.iter().find(|r| r.rule == "kernel-time").unwrap();
+        assert_eq!((k.fired, k.known, k.mean_actual), (1, 1, Some(0.5)));
     }
 
     #[test]
@@ -1216,6 +1269,11 @@ mod tests {
         r.targets = Some("nope".into());
         assert_eq!(r.validate(&known).unwrap_err().0, "targets");
         r.targets = None;
+        // A share metric takes a share as its threshold, like a category.
+        r.metric = Some(Metric::SystemTimeShare);
+        assert_eq!(r.validate(&known).unwrap_err().0, "threshold");
+        r.threshold = 0.2;
+        assert_eq!(r.validate(&known), Ok(()));
         r.metric = None;
         assert_eq!(r.validate(&known).unwrap_err().0, "category");
     }

@@ -28,6 +28,7 @@ use std::time::Duration;
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
+use super::ops::Part;
 use crate::driver::BenchBinary;
 
 /// The DHAT file format this parser reads (`dhatFileVersion`, valgrind 3.15 and later).
@@ -129,8 +130,9 @@ pub struct OpSites {
     /// Blocks and bytes of sites whose counts fell from the short run to the long one (left out of
     /// `sites`), over the K ops: run-to-run variation such as a hash map's resizes.
     pub fell: Counts,
-    /// The two raw profiles (short run, long run), which open in valgrind's `dh_view.html`.
-    pub files: [PathBuf; 2],
+    /// The raw profiles (short run, long run, then for a batched benchmark the setup's short and long
+    /// runs), which open in valgrind's `dh_view.html`.
+    pub files: Vec<PathBuf>,
 }
 
 impl OpSites {
@@ -328,18 +330,27 @@ pub fn sites(dhat: &Dhat) -> Vec<Site> {
 
 /// Runs `id` of `bin` in exec mode under DHAT with `iters` iterations, writing the profile to `out`,
 /// within `timeout`. The environment is the caller's, as for [`super::ops::callgrind_run`].
-pub fn dhat_run(bin: &BenchBinary, id: &str, iters: u64, out: &Path, timeout: Duration) -> Result<(), String> {
+pub fn dhat_run(
+    bin: &BenchBinary,
+    id: &str,
+    iters: u64,
+    part: Part,
+    out: &Path,
+    timeout: Duration,
+) -> Result<(), String> {
     let options = [format!("--num-callers={NUM_CALLERS}"), format!("--dhat-out-file={}", out.display())];
-    super::ops::valgrind_run("dhat", &options, bin, id, iters, timeout)
+    super::ops::valgrind_run("dhat", &options, super::ops::exec(bin, id, iters, part), timeout)
 }
 
 /// The allocation sites of `ops` extra iterations of `id`: runs with 1 and 1 + `ops` iterations
 /// under DHAT, files `<stem>.short.dhat.json` and `<stem>.long.dhat.json` in `dir`, and the
-/// [`difference`] of their sites.
+/// [`difference`] of their sites; for a `batched` benchmark, less the sites its setup alone grows
+/// (`<stem>.setup-short.dhat.json`, `<stem>.setup-long.dhat.json`; [`without_setup`]).
 pub fn alloc_sites(
     bin: &BenchBinary,
     id: &str,
     ops: u64,
+    batched: bool,
     dir: &Path,
     stem: &str,
     timeout: Duration,
@@ -347,12 +358,50 @@ pub fn alloc_sites(
     if ops == 0 {
         return Err("alloc_sites needs at least one op".to_owned());
     }
-    let files = [dir.join(format!("{stem}.short.dhat.json")), dir.join(format!("{stem}.long.dhat.json"))];
-    dhat_run(bin, id, 1, &files[0], timeout)?;
-    dhat_run(bin, id, 1 + ops, &files[1], timeout)?;
-    let (short, long) = (sites(&load(&files[0])?), sites(&load(&files[1])?));
-    let (sites, fell) = difference(&short, &long, ops);
-    Ok(OpSites { ops, sites, fell, files })
+    let grown = |part: Part, name: &str| -> Result<(Vec<SiteDelta>, Counts, [PathBuf; 2]), String> {
+        let files =
+            [dir.join(format!("{stem}.{name}short.dhat.json")), dir.join(format!("{stem}.{name}long.dhat.json"))];
+        dhat_run(bin, id, 1, part, &files[0], timeout)?;
+        dhat_run(bin, id, 1 + ops, part, &files[1], timeout)?;
+        let (short, long) = (sites(&load(&files[0])?), sites(&load(&files[1])?));
+        let (sites, fell) = difference(&short, &long, ops);
+        Ok((sites, fell, files))
+    };
+    let (sites, fell, files) = grown(Part::Ops, "")?;
+    if !batched {
+        return Ok(OpSites { ops, sites, fell, files: files.to_vec() });
+    }
+    let (setup, _, setup_files) = grown(Part::SetupOnly, "setup-")?;
+    Ok(OpSites {
+        ops,
+        sites: without_setup(sites, &setup),
+        fell,
+        files: files.into_iter().chain(setup_files).collect(),
+    })
+}
+
+/// The sites of `sites` less the same stacks' blocks and bytes per op in `setup`, those left with
+/// nothing dropped. A setup's allocations have stacks of their own (through the setup closure), so
+/// this mostly drops whole sites; the order stays largest first.
+pub fn without_setup(sites: Vec<SiteDelta>, setup: &[SiteDelta]) -> Vec<SiteDelta> {
+    let less: BTreeMap<&[String], (f64, f64)> =
+        setup.iter().map(|s| (s.frames.as_slice(), (s.blocks_per_op, s.bytes_per_op))).collect();
+    let mut left: Vec<SiteDelta> = sites
+        .into_iter()
+        .filter_map(|mut s| {
+            let (blocks, bytes) = less.get(s.frames.as_slice()).copied().unwrap_or_default();
+            s.blocks_per_op = (s.blocks_per_op - blocks).max(0.0);
+            s.bytes_per_op = (s.bytes_per_op - bytes).max(0.0);
+            (s.blocks_per_op > 0.0 || s.bytes_per_op > 0.0).then_some(s)
+        })
+        .collect();
+    left.sort_by(|a, b| {
+        (b.bytes_per_op, b.blocks_per_op)
+            .partial_cmp(&(a.bytes_per_op, a.blocks_per_op))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.frames.cmp(&b.frames))
+    });
+    left
 }
 
 /// The sites that allocated more in `long` than in `short`, per op (the growth divided by `ops`),
@@ -704,9 +753,28 @@ mod tests {
             delta.iter().map(|d| (d.frames[0].as_str(), d.blocks_per_op, d.bytes_per_op)).collect();
         assert_eq!(got, [("fresh", 1.0, 200.0), ("op", 1.0, 64.0), ("map", 0.0, 10.0), ("mixed", 0.0, 2.0)]);
         assert_eq!(fell, Counts { blocks: 1 + 1 + 1, bytes: 8 });
-        let ops = OpSites { ops: 10, sites: delta, fell, files: [PathBuf::new(), PathBuf::new()] };
+        let ops = OpSites { ops: 10, sites: delta, fell, files: Vec::new() };
         assert_eq!(ops.blocks_per_op(), 2.0 - 0.3);
         assert_eq!(ops.bytes_per_op(), 276.0 - 0.8);
+    }
+
+    #[test]
+    fn the_setups_sites_are_taken_off() {
+        let site = |frames: &[&str], blocks_per_op, bytes_per_op| SiteDelta {
+            frames: strings(frames),
+            blocks_per_op,
+            bytes_per_op,
+        };
+        let with_setup = vec![
+            site(&["alloc::vec::from_elem", "fixture::setup"], 1.0, 1024.0),
+            site(&["fixture::op"], 1.0, 64.0),
+            site(&["shared"], 2.0, 40.0),
+        ];
+        let setup = [site(&["alloc::vec::from_elem", "fixture::setup"], 1.0, 1024.0), site(&["shared"], 1.0, 30.0)];
+        let left = without_setup(with_setup, &setup);
+        let got: Vec<(&str, f64, f64)> =
+            left.iter().map(|s| (s.frames[0].as_str(), s.blocks_per_op, s.bytes_per_op)).collect();
+        assert_eq!(got, [("fixture::op", 1.0, 64.0), ("shared", 1.0, 10.0)]);
     }
 
     fn op_sites(sites: &[(&[&str], f64, f64)]) -> OpSites {
@@ -721,7 +789,7 @@ mod tests {
                 })
                 .collect(),
             fell: Counts::default(),
-            files: [PathBuf::new(), PathBuf::new()],
+            files: Vec::new(),
         }
     }
 

@@ -7,11 +7,13 @@
 //! shares: rules with thresholds, the primary recommendation, secondary opportunities and what not to
 //! optimize ([`decide`]); flamegraphs, folded stacks rebuilt from the call graph and drawn as SVG by
 //! inferno, and differential flamegraphs of base against head ([`flame`]); implementations of one
-//! suite side by side ([`sidebyside`]). The library half of `benchgate profile`.
+//! suite side by side ([`sidebyside`]); the CPU time per op measured natively, user and system (the
+//! kernel time callgrind cannot see), and wall ([`cputime`]). The library half of `benchgate profile`.
 
 pub mod attribute;
 pub mod callgrind;
 pub mod category;
+pub mod cputime;
 pub mod decide;
 pub mod dhat;
 pub mod flame;

@@ -1,6 +1,9 @@
 //! The profile of a benchmark's ops alone: its exec mode run twice under callgrind, with 1 and
 //! 1 + K iterations (as the instr lane counts), and the difference per function, so that setup,
-//! process start-up and one-time initialisation cancel and what remains is the cost of K ops.
+//! process start-up and one-time initialisation cancel and what remains is the cost of K ops. A
+//! benchmark with per-iteration setup (`iter_batched`) runs that setup K more times too: two more
+//! runs of the setup alone (`--setup-only`) are subtracted, function by function, as the instr lane
+//! subtracts their totals.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +32,9 @@ pub struct OpProfile {
     /// callgrind's caller-callee costs, so this is an estimate where a function is called from several
     /// places; the per-function figures (`delta`) are exact.
     pub stacks: Folded,
-    /// The two raw profiles (short run, long run), which open in callgrind_annotate and kcachegrind.
-    pub files: [PathBuf; 2],
+    /// The raw profiles (short run, long run, then for a batched benchmark the setup's short and long
+    /// runs), which open in callgrind_annotate and kcachegrind.
+    pub files: Vec<PathBuf>,
 }
 
 impl OpProfile {
@@ -40,25 +44,39 @@ impl OpProfile {
     }
 }
 
-/// Runs `id` of `bin` in exec mode under callgrind with `iters` iterations, writing the profile to
-/// `out`, within `timeout`. The environment is the caller's (so `BENCH_SUITES_SMALL` and the like
-/// apply), which the instr lane clears: counts can differ from its figures by what the environment
-/// changes, but not in the difference of two runs.
-pub fn callgrind_run(bin: &BenchBinary, id: &str, iters: u64, out: &Path, timeout: Duration) -> Result<(), String> {
-    valgrind_run("callgrind", &[format!("--callgrind-out-file={}", out.display())], bin, id, iters, timeout)
+/// What a profiling run executes: the routine with its setup, or the per-iteration setup alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Ops,
+    SetupOnly,
 }
 
-/// Runs `id` of `bin` in exec mode with `iters` iterations under the valgrind `tool` with its
-/// `options`, within `timeout`; the error says how it failed, with the last lines valgrind printed.
-pub fn valgrind_run(
-    tool: &str,
-    options: &[String],
+/// The exec-mode command of `id` of `bin` with `iters` iterations of `part`.
+pub fn exec(bin: &BenchBinary, id: &str, iters: u64, part: Part) -> std::process::Command {
+    match part {
+        Part::Ops => driver::exec_command(bin, id, iters),
+        Part::SetupOnly => driver::exec_setup_command(bin, id, iters),
+    }
+}
+
+/// Runs `id` of `bin` in exec mode under callgrind with `iters` iterations of `part`, writing the
+/// profile to `out`, within `timeout`. The environment is the caller's (so `BENCH_SUITES_SMALL` and the
+/// like apply), which the instr lane clears: counts can differ from its figures by what the
+/// environment changes, but not in the difference of two runs.
+pub fn callgrind_run(
     bin: &BenchBinary,
     id: &str,
     iters: u64,
+    part: Part,
+    out: &Path,
     timeout: Duration,
 ) -> Result<(), String> {
-    let exec = driver::exec_command(bin, id, iters);
+    valgrind_run("callgrind", &[format!("--callgrind-out-file={}", out.display())], exec(bin, id, iters, part), timeout)
+}
+
+/// Runs the exec-mode command `exec` under the valgrind `tool` with its `options`, within `timeout`;
+/// the error says how it failed, with the last lines valgrind printed.
+pub fn valgrind_run(tool: &str, options: &[String], exec: Command, timeout: Duration) -> Result<(), String> {
     let mut cmd = Command::new("valgrind");
     cmd.arg(format!("--tool={tool}"))
         .arg("--quiet")
@@ -90,31 +108,74 @@ pub fn valgrind_run(
 }
 
 /// Profiles `ops` extra iterations of `id`: runs with 1 and 1 + `ops` iterations, files
-/// `<stem>.short.callgrind` and `<stem>.long.callgrind` in `dir`.
+/// `<stem>.short.callgrind` and `<stem>.long.callgrind` in `dir`; for a `batched` benchmark also its
+/// setup alone, `<stem>.setup-short.callgrind` and `<stem>.setup-long.callgrind`, subtracted.
 pub fn profile_ops(
     bin: &BenchBinary,
     id: &str,
     ops: u64,
+    batched: bool,
     dir: &Path,
     stem: &str,
     timeout: Duration,
 ) -> Result<OpProfile, String> {
-    let files = [dir.join(format!("{stem}.short.callgrind")), dir.join(format!("{stem}.long.callgrind"))];
-    callgrind_run(bin, id, 1, &files[0], timeout)?;
-    callgrind_run(bin, id, 1 + ops, &files[1], timeout)?;
-    let load = |p: &Path| callgrind::load(p).map_err(|e| e.to_string());
-    let (short, long) = (load(&files[0])?, load(&files[1])?);
-    let (delta, fell) = difference(&short, &long)?;
-    let ir = |p: &Profile| p.event("Ir").unwrap_or(0);
-    let before = flame::folded(&short, ir(&short));
-    let stacks = flame::folded(&long, ir(&long))
-        .into_iter()
-        .filter_map(|(stack, cost)| {
-            let grown = cost.saturating_sub(before.get(&stack).copied().unwrap_or(0));
-            (grown > 0).then_some((stack, grown))
+    let grown = |part: Part, name: &str| -> Result<(Profile, u64, Folded, [PathBuf; 2]), String> {
+        let files =
+            [dir.join(format!("{stem}.{name}short.callgrind")), dir.join(format!("{stem}.{name}long.callgrind"))];
+        callgrind_run(bin, id, 1, part, &files[0], timeout)?;
+        callgrind_run(bin, id, 1 + ops, part, &files[1], timeout)?;
+        let load = |p: &Path| callgrind::load(p).map_err(|e| e.to_string());
+        let (short, long) = (load(&files[0])?, load(&files[1])?);
+        let (delta, fell) = difference(&short, &long)?;
+        let ir = |p: &Profile| p.event("Ir").unwrap_or(0);
+        let stacks = subtract_stacks(&flame::folded(&long, ir(&long)), &flame::folded(&short, ir(&short)));
+        Ok((delta, fell, stacks, files))
+    };
+    let (delta, fell, stacks, files) = grown(Part::Ops, "")?;
+    if !batched {
+        return Ok(OpProfile { ops, delta, fell, stacks, files: files.to_vec() });
+    }
+    let (setup, setup_fell, setup_stacks, setup_files) = grown(Part::SetupOnly, "setup-")?;
+    let (delta, fell) = subtract(&delta, fell, &setup, setup_fell);
+    let stacks = subtract_stacks(&stacks, &setup_stacks);
+    Ok(OpProfile { ops, delta, fell, stacks, files: files.into_iter().chain(setup_files).collect() })
+}
+
+/// The stacks of `from` with the cost of the same stacks in `less` taken off; those left without cost
+/// are dropped.
+fn subtract_stacks(from: &Folded, less: &Folded) -> Folded {
+    from.iter()
+        .filter_map(|(stack, &cost)| {
+            let left = cost.saturating_sub(less.get(stack).copied().unwrap_or(0));
+            (left > 0).then(|| (stack.clone(), left))
         })
-        .collect();
-    Ok(OpProfile { ops, delta, fell, stacks, files })
+        .collect()
+}
+
+/// The ops' profile with the setup's taken off: per function, what grew in the runs with the routine
+/// ([`difference`]: `delta`, and `fell`) minus what grew in the runs of the setup alone (`setup`,
+/// `setup_fell`). Functions left with a positive cost are kept; what the setup's runs had more of goes
+/// to the cost that fell, so that total minus fell is the routine's total alone (clamped at 0).
+pub fn subtract(delta: &Profile, fell: u64, setup: &Profile, setup_fell: u64) -> (Profile, u64) {
+    let mut less: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for f in &setup.functions {
+        *less.entry((f.file.as_str(), f.name.as_str())).or_default() += f.self_cost[0];
+    }
+    let mut negative = 0u64;
+    let mut functions = Vec::new();
+    for f in &delta.functions {
+        let minus = less.remove(&(f.file.as_str(), f.name.as_str())).unwrap_or(0);
+        let cost = f.self_cost[0];
+        if cost > minus {
+            functions.push(Function { self_cost: vec![cost - minus], inclusive: vec![cost - minus], ..f.clone() });
+        } else {
+            negative += minus - cost;
+        }
+    }
+    negative += less.values().sum::<u64>();
+    let fell = (fell + negative).saturating_sub(setup_fell);
+    let total = functions.iter().map(|f| f.self_cost[0]).sum();
+    (Profile { events: vec!["Ir".into()], totals: vec![total], functions, cmd: delta.cmd.clone() }, fell)
 }
 
 /// The self cost (event `Ir`) each function added from `short` to `long`, as a profile with that one
@@ -178,9 +239,31 @@ mod tests {
         let costs: Vec<(&str, u64)> = delta.functions.iter().map(|f| (f.name.as_str(), f.self_cost[0])).collect();
         assert_eq!(costs, [("op", 300), ("memcpy", 100)]);
         assert_eq!((delta.totals.clone(), fell), (vec![400], 2 + 5));
-        let p = OpProfile { ops: 10, delta, fell, stacks: Folded::new(), files: [PathBuf::new(), PathBuf::new()] };
+        let p = OpProfile { ops: 10, delta, fell, stacks: Folded::new(), files: Vec::new() };
         assert_eq!(p.instructions_per_op(), (400.0 - 7.0) / 10.0);
         let no_ir = Profile { events: vec!["Dr".into()], ..profile(&[]) };
         assert!(difference(&no_ir, &long).unwrap_err().contains("no Ir"));
+    }
+
+    #[test]
+    fn the_setup_is_taken_off_function_by_function() {
+        // Routine runs: the op's 300 in `op`, the setup's 200 in `vec` (its allocation) and 50 in `clone`.
+        let short = profile(&[("main", 1_000), ("op", 30), ("vec", 20), ("clone", 5)]);
+        let long = profile(&[("main", 1_000), ("op", 330), ("vec", 220), ("clone", 55), ("memcpy", 40)]);
+        // Setup-only runs: `vec` and `clone` grow as much, `drop_in_place` grows only here.
+        let s_short = profile(&[("main", 1_000), ("vec", 20), ("clone", 5)]);
+        let s_long = profile(&[("main", 1_000), ("vec", 220), ("clone", 55), ("drop_in_place", 8)]);
+        let (delta, fell) = difference(&short, &long).unwrap();
+        let (setup, setup_fell) = difference(&s_short, &s_long).unwrap();
+        assert_eq!((fell, setup_fell), (0, 0));
+        let (ops, fell) = subtract(&delta, fell, &setup, setup_fell);
+        let costs: Vec<(&str, u64)> = ops.functions.iter().map(|f| (f.name.as_str(), f.self_cost[0])).collect();
+        assert_eq!(costs, [("op", 300), ("memcpy", 40)]);
+        // The routine's own total, (long - short) - (setup long - setup short), exactly: what only the
+        // setup's runs grew (`drop_in_place`) counts as fallen.
+        assert_eq!(fell, 8);
+        let routine = (long.totals[0] - short.totals[0]) as i64 - (s_long.totals[0] as i64 - s_short.totals[0] as i64);
+        assert_eq!(ops.totals[0] as i64 - fell as i64, routine);
+        assert_eq!(routine, 332);
     }
 }

@@ -37,8 +37,10 @@ fn check_sums_and_files(dir: &Path, summary: &serde_json::Value) {
                 benchgate::profile::callgrind::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
             }
         }
-        // Callgrind's and DHAT's, each for the short and the long run.
-        assert_eq!(files.len(), 4, "{id}: {files:?}");
+        // Callgrind's and DHAT's, each for the short and the long run; a batched benchmark's also for its
+        // setup alone.
+        let expected = if id == "fixture/batched" { 8 } else { 4 };
+        assert_eq!(files.len(), expected, "{id}: {files:?}");
     }
 }
 
@@ -70,6 +72,18 @@ fn the_fixture_s_costs_land_in_their_categories() {
     let total = |key: &str| sites.iter().map(|s| s[key].as_f64().unwrap()).sum::<f64>();
     assert_eq!((total("blocks_per_op"), total("bytes_per_op")), (3.0, 300.0), "{sites:#?}");
     assert!(sites[0]["site"].as_str().unwrap().contains(".rs:"), "{sites:#?}");
+    // The batched benchmark's setup allocates 1 KiB per input; only the routine's 64 bytes remain.
+    let b = summary["benchmarks"].as_array().unwrap().iter().find(|b| b["id"] == "fixture/batched").unwrap();
+    let sites = b["allocation_sites"].as_array().unwrap();
+    let total = |key: &str| sites.iter().map(|s| s[key].as_f64().unwrap()).sum::<f64>();
+    assert_eq!((total("blocks_per_op"), total("bytes_per_op")), (1.0, 64.0), "{sites:#?}");
+    // Kernel time is measured natively for every benchmark and stated in the report.
+    for b in summary["benchmarks"].as_array().unwrap() {
+        let t = &b["cpu_time"];
+        assert!(t["ops"].as_u64().unwrap() >= 1 && t["repeats"] == 3, "{b:#}");
+        assert!(t["sys_ns_per_op"].as_f64().unwrap() >= 0.0, "{b:#}");
+    }
+    assert!(md.contains("CPU time per op, measured natively"), "{md}");
     let kinds: Vec<&str> = decision(&summary, "fixture/sum/1000")["not_to_optimize"]
         .as_array()
         .unwrap()
