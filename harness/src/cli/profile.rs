@@ -425,6 +425,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                     categories: b.categories.iter().map(|c| (c.category.clone(), c.share)).collect(),
                     functions: functions_per_op(&p, &categories),
                     sites: b.allocation_sites.iter().map(|s| (s.site.clone(), s.bytes_per_op)).collect(),
+                    cpu_ns: b.cpu_time.as_ref().map(|t| (t.user_ns_per_op, t.sys_ns_per_op)),
                 });
                 let top: Vec<String> = b
                     .categories

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::report::{format_bytes, format_count};
+use crate::report::{format_bytes, format_count, format_ns};
 
 /// What the comparison needs of one profiled benchmark.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,8 @@ pub struct Profiled {
     pub functions: Vec<(String, f64)>,
     /// Allocation sites (first frame of the asking code) and their bytes per op, any order.
     pub sites: Vec<(String, f64)>,
+    /// CPU time per op measured natively, user and system (kernel) nanoseconds, if measured.
+    pub cpu_ns: Option<(f64, f64)>,
 }
 
 /// One implementation's summary.
@@ -39,6 +41,8 @@ pub struct Implementation {
     pub top_functions: Vec<(String, f64)>,
     /// Allocation sites by bytes, one op of each benchmark added up, highest first (top 5).
     pub top_sites: Vec<(String, f64)>,
+    /// The kernel's share of CPU time, averaged over its benchmarks whose CPU time was measured.
+    pub kernel_share: Option<f64>,
 }
 
 /// The comparison of one suite.
@@ -48,6 +52,9 @@ pub struct SideBySide {
     pub implementations: Vec<Implementation>,
     /// Operation -> implementation -> instructions per op, for operations at least two have.
     pub operations: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Operation -> implementation -> CPU time per op measured natively, (user, system) nanoseconds,
+    /// for operations at least two have measured; what the instruction counts leave out is the kernel's.
+    pub cpu_time: BTreeMap<String, BTreeMap<String, (f64, f64)>>,
     /// Sentences derived from the figures above.
     pub conclusions: Vec<String>,
 }
@@ -81,12 +88,17 @@ pub fn compare(benchmarks: &[Profiled]) -> Vec<SideBySide> {
     let mut out = Vec::new();
     for (suite, impls) in suites {
         let mut operations: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        let mut cpu_time: BTreeMap<String, BTreeMap<String, (f64, f64)>> = BTreeMap::new();
         for (name, benches) in &impls {
             for (op, b) in benches {
                 operations.entry((*op).to_owned()).or_default().insert((*name).to_owned(), b.instructions_per_op);
+                if let Some(cpu) = b.cpu_ns {
+                    cpu_time.entry((*op).to_owned()).or_default().insert((*name).to_owned(), cpu);
+                }
             }
         }
         operations.retain(|_, by_impl| by_impl.len() >= 2);
+        cpu_time.retain(|_, by_impl| by_impl.len() >= 2);
         if impls.len() < 2 || operations.is_empty() {
             continue;
         }
@@ -107,6 +119,13 @@ pub fn compare(benchmarks: &[Profiled]) -> Vec<SideBySide> {
                         *sites.entry(site.clone()).or_default() += v;
                     }
                 }
+                let kernel: Vec<f64> = benches
+                    .iter()
+                    .filter_map(|(_, b)| b.cpu_ns)
+                    .filter(|(user, sys)| user + sys > 0.0)
+                    .map(|(user, sys)| sys / (user + sys))
+                    .collect();
+                let kernel_share = (!kernel.is_empty()).then(|| kernel.iter().sum::<f64>() / kernel.len() as f64);
                 let peak_heap = benches
                     .iter()
                     .filter_map(|(_, b)| Some((b.peak_heap?, b.id.clone())))
@@ -118,33 +137,66 @@ pub fn compare(benchmarks: &[Profiled]) -> Vec<SideBySide> {
                     categories: top(categories, usize::MAX),
                     top_functions: top(functions, 5),
                     top_sites: top(sites, 5),
+                    kernel_share,
                 }
             })
             .collect();
-        let conclusions = conclusions(&implementations, &operations);
-        out.push(SideBySide { suite: suite.to_owned(), implementations, operations, conclusions });
+        let conclusions = conclusions(&implementations, &operations, &cpu_time);
+        out.push(SideBySide { suite: suite.to_owned(), implementations, operations, cpu_time, conclusions });
     }
     out
 }
 
-fn conclusions(impls: &[Implementation], operations: &BTreeMap<String, BTreeMap<String, f64>>) -> Vec<String> {
-    let mut out = Vec::new();
-    // Who executes the fewest instructions, operation by operation.
+/// Per implementation, the operations in which it has the lowest figure, most operations first.
+fn winners<V>(
+    operations: &BTreeMap<String, BTreeMap<String, V>>,
+    figure: impl Fn(&V) -> f64,
+) -> Vec<(&str, Vec<&str>)> {
     let mut wins: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (op, by_impl) in operations {
-        if let Some((best, _)) = by_impl.iter().min_by(|a, b| a.1.total_cmp(b.1).then_with(|| a.0.cmp(b.0))) {
+        let best = by_impl.iter().min_by(|a, b| figure(a.1).total_cmp(&figure(b.1)).then_with(|| a.0.cmp(b.0)));
+        if let Some((best, _)) = best {
             wins.entry(best.as_str()).or_default().push(op.as_str());
         }
     }
     let mut ranked: Vec<(&str, Vec<&str>)> = wins.into_iter().collect();
     ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(b.0)));
-    for (name, ops) in &ranked {
+    ranked
+}
+
+fn conclusions(
+    impls: &[Implementation],
+    operations: &BTreeMap<String, BTreeMap<String, f64>>,
+    cpu_time: &BTreeMap<String, BTreeMap<String, (f64, f64)>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    // Who executes the fewest instructions, operation by operation.
+    for (name, ops) in winners(operations, |v| *v) {
         out.push(format!(
             "{name} executes the fewest instructions per op in {} of {} operations ({}).",
             ops.len(),
             operations.len(),
             ops.join(", ")
         ));
+    }
+    // Who takes the least CPU time, kernel included: the ranking instructions alone can get wrong.
+    for (name, ops) in winners(cpu_time, |(user, sys)| user + sys) {
+        out.push(format!(
+            "{name} takes the least CPU time per op, user and kernel together, in {} of {} operations ({}).",
+            ops.len(),
+            cpu_time.len(),
+            ops.join(", ")
+        ));
+    }
+    for i in impls {
+        if let Some(share) = i.kernel_share.filter(|s| *s >= KERNEL_NOTABLE) {
+            out.push(format!(
+                "{} spends {:.1}% of its CPU time in the kernel (mean over its benchmarks): a cost the \
+                 instruction counts do not include.",
+                i.name,
+                share * 100.0
+            ));
+        }
     }
     // The widest spread of one operation between implementations.
     if let Some((op, lo, hi)) = operations
@@ -201,6 +253,9 @@ fn conclusions(impls: &[Implementation], operations: &BTreeMap<String, BTreeMap<
     out
 }
 
+/// A kernel share of CPU time worth a sentence of its own (the default `kernel-time` rule's threshold).
+const KERNEL_NOTABLE: f64 = 0.2;
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
@@ -214,8 +269,8 @@ pub fn markdown(all: &[SideBySide]) -> String {
         let names: BTreeSet<&str> = s.implementations.iter().map(|i| i.name.as_str()).collect();
         out.push_str(
             "Instructions per op (fewest in bold). Callgrind counts user-space instructions only: time in the \
-             kernel (fsync, page faults of memory-mapped files, waits) is not in these figures; the wall lane's \
-             ns/op has it.\n\n| operation |",
+             kernel (fsync, page faults of memory-mapped files) is not in these figures; the CPU time below has \
+             it.\n\n| operation |",
         );
         for n in &names {
             out.push_str(&format!(" {n} |"));
@@ -234,6 +289,35 @@ pub fn markdown(all: &[SideBySide]) -> String {
                 }
             }
             out.push('\n');
+        }
+        if !s.cpu_time.is_empty() {
+            out.push_str(
+                "\nCPU time per op measured natively, user + system (the kernel's share in brackets; least in \
+                 bold).\n\n| operation |",
+            );
+            for n in &names {
+                out.push_str(&format!(" {n} |"));
+            }
+            out.push_str("\n| --- |");
+            out.push_str(&" ---: |".repeat(names.len()));
+            out.push('\n');
+            for (op, by_impl) in &s.cpu_time {
+                let best = by_impl.values().map(|(u, k)| u + k).fold(f64::INFINITY, f64::min);
+                out.push_str(&format!("| {op} |"));
+                for n in &names {
+                    match by_impl.get(*n) {
+                        Some((user, sys)) => {
+                            let total = user + sys;
+                            let kernel = if total > 0.0 { sys / total * 100.0 } else { 0.0 };
+                            let figure = format_ns(total);
+                            let figure = if total == best { format!("**{figure}**") } else { figure };
+                            out.push_str(&format!(" {figure} ({kernel:.0}%) |"));
+                        }
+                        None => out.push_str(" — |"),
+                    }
+                }
+                out.push('\n');
+            }
         }
         out.push_str(
             "\n| implementation | peak heap | largest cost categories | top functions (instr, one op of each benchmark) | top allocation sites (bytes) |\n| --- | ---: | --- | --- | --- |\n",
@@ -280,6 +364,7 @@ mod tests {
             categories: cats.iter().map(|(c, s)| ((*c).into(), *s)).collect(),
             functions: funcs.iter().map(|(f, v)| ((*f).into(), *v)).collect(),
             sites: Vec::new(),
+            cpu_ns: None,
         }
     }
 
@@ -343,5 +428,42 @@ mod tests {
         assert!(md.contains("| get | **2,400** | 6,000 |"), "{md}");
         assert!(md.contains("`lmdb::open (lib.rs:3)` 616 B<br>`heed::txn (txn.rs:9)` 8 B |"), "{md}");
         assert!(md.contains("- redb: application is the largest cost category (80.0% of the op on average); its costliest function is `redb::insert`."), "{md}");
+        // Without CPU time, no CPU table and no sentence about it.
+        assert!(s.cpu_time.is_empty() && !md.contains("CPU time per op measured natively"), "{md}");
+
+        // With it: lmdb executes fewer instructions, but redb takes less CPU time in load, where lmdb's
+        // time is mostly the kernel's.
+        benches[0].cpu_ns = Some((900.0, 100.0));
+        benches[1].cpu_ns = Some((20e6, 5e6));
+        benches[2].cpu_ns = Some((400.0, 0.0));
+        benches[3].cpu_ns = Some((8e6, 32e6));
+        let all = compare(&benches);
+        let s = &all[0];
+        assert_eq!(s.cpu_time["load/10000"]["lmdb"], (8e6, 32e6));
+        let lmdb = s.implementations.iter().find(|i| i.name == "lmdb").unwrap();
+        // (0 + 0.8) / 2: the benchmark without CPU time does not count.
+        assert_eq!(lmdb.kernel_share, Some(0.4));
+        let said = |text: &str| s.conclusions.iter().any(|c| c == text);
+        assert!(
+            said("lmdb takes the least CPU time per op, user and kernel together, in 1 of 2 operations (get)."),
+            "{:#?}",
+            s.conclusions
+        );
+        assert!(
+            said("redb takes the least CPU time per op, user and kernel together, in 1 of 2 operations (load/10000)."),
+            "{:#?}",
+            s.conclusions
+        );
+        assert!(
+            said(
+                "lmdb spends 40.0% of its CPU time in the kernel (mean over its benchmarks): a cost the instruction counts do not include."
+            ),
+            "{:#?}",
+            s.conclusions
+        );
+        // redb: (0.1 + 0.2) / 2 = 15%, under the 20% worth a sentence.
+        assert!(!s.conclusions.iter().any(|c| c.starts_with("redb spends")), "{:#?}", s.conclusions);
+        let md = markdown(&all);
+        assert!(md.contains("| load/10000 | 40.0 ms (80%) | **25.0 ms** (20%) |"), "{md}");
     }
 }
