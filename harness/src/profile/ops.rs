@@ -75,13 +75,17 @@ pub fn callgrind_run(
 }
 
 /// Runs the exec-mode command `exec` under the valgrind `tool` with its `options`, within `timeout`;
-/// the error says how it failed, with the last lines valgrind printed.
+/// the error says how it failed, with the last lines valgrind printed. The binary starts through a
+/// link of fixed length, as in the instr lane ([`crate::measure::instr::fixed_length_link`]), so that
+/// base and head of a comparison, built in different directories, count alike.
 pub fn valgrind_run(tool: &str, options: &[String], exec: Command, timeout: Duration) -> Result<(), String> {
+    let program = Path::new(exec.get_program());
+    let link = crate::measure::instr::fixed_length_link(program).map_err(|e| e.to_string())?;
     let mut cmd = Command::new("valgrind");
     cmd.arg(format!("--tool={tool}"))
         .arg("--quiet")
         .args(options)
-        .arg(exec.get_program())
+        .arg(link.as_ref().map_or(program, |(_, path)| path.as_path()))
         .args(exec.get_args())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
