@@ -45,7 +45,7 @@ pub struct WallSamples {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub reported: std::collections::BTreeMap<String, crate::model::Reported>,
     /// What the measurement cost, calibrated after the samples; absent from bench binaries built with a
-    /// benchgate before 0.1 calibrated.
+    /// benchgate that did not calibrate (the base of a comparison may be older).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<crate::measure::overhead::Calibration>,
 }
