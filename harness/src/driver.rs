@@ -518,7 +518,7 @@ impl WallAccumulator {
             return;
         }
         let Some(mut samples) = self.samples else { return };
-        samples.calibration = crate::measure::overhead::merge(&self.calibrations);
+        samples.calibration = crate::stats::merge_calibrations(&self.calibrations);
         apply(metrics, Outcome::Wall(samples));
         if keep_rounds && let Some(estimate) = metrics.ns_per_op.as_mut() {
             estimate.rounds = self.rounds;

@@ -483,7 +483,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         benchmarks,
         decisions,
         suite_decisions,
-        side_by_side: sidebyside::compare(&profiled),
+        side_by_side: sidebyside::compare(&profiled, policy.metric_threshold(decide::Metric::SystemTimeShare)),
     };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
     let md = markdown(&summary);

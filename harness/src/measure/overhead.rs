@@ -4,8 +4,9 @@
 //! are computed from the results by `stats::overhead`.
 //!
 //! Why calibrate in every wall process rather than once: the clock's cost depends on the machine's
-//! clocksource (a vDSO read of the TSC takes ~20 ns, a fallback to a system call ~1 µs), and a results
-//! file must state what its own measurements cost.
+//! clocksource (a vDSO read, or a system call where the clocksource needs one), and a results file must
+//! state what its own measurements cost. The driver merges the processes' calibrations
+//! (`stats::merge_calibrations`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -84,24 +85,6 @@ fn pairs<A: GlobalAlloc>(a: &A) -> Duration {
     start.elapsed()
 }
 
-/// The calibrations of several wall processes of one benchmark as one: intervals add up, the costs are
-/// the medians over the processes (the lower middle one for an even count). `None` if none calibrated
-/// (bench binaries built with a benchgate before calibration).
-pub fn merge(calibrations: &[Calibration]) -> Option<Calibration> {
-    if calibrations.is_empty() {
-        return None;
-    }
-    let median = |mut v: Vec<f64>| -> Option<f64> {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len().saturating_sub(1) / 2).copied()
-    };
-    Some(Calibration {
-        intervals: calibrations.iter().map(|c| c.intervals).sum(),
-        timer_ns: median(calibrations.iter().map(|c| c.timer_ns).collect())?,
-        alloc_pair_ns: median(calibrations.iter().filter_map(|c| c.alloc_pair_ns).collect()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,14 +98,5 @@ mod tests {
         // The test binary's global allocator is the system one: no counting, no cost.
         assert_eq!(c.alloc_pair_ns, None);
         assert!(alloc_pair_ns() >= 0.0);
-    }
-
-    #[test]
-    fn merging_adds_intervals_and_takes_medians() {
-        let c = |intervals, timer_ns, alloc_pair_ns| Calibration { intervals, timer_ns, alloc_pair_ns };
-        let merged = merge(&[c(10, 30.0, Some(4.0)), c(20, 20.0, None), c(5, 25.0, Some(2.0))]).unwrap();
-        assert_eq!(merged, c(35, 25.0, Some(2.0)));
-        assert_eq!(merge(&[c(1, 9.0, None)]).unwrap(), c(1, 9.0, None));
-        assert_eq!(merge(&[]), None);
     }
 }

@@ -400,6 +400,11 @@ pub fn floor_group(id: &str) -> Option<String> {
 }
 
 impl Policy {
+    /// The threshold of the first rule that looks at `metric`, if a rule does.
+    pub fn metric_threshold(&self, metric: Metric) -> Option<f64> {
+        self.rules.iter().find(|r| r.metric == Some(metric)).map(|r| r.threshold)
+    }
+
     /// The decision for each benchmark, in input order. The floor compares benchmarks of `benches`
     /// with one another.
     pub fn decide(&self, benches: &[BenchInput]) -> Vec<Decision> {

@@ -75,8 +75,10 @@ fn top(mut items: BTreeMap<String, f64>, n: usize) -> Vec<(String, f64)> {
 }
 
 /// The side-by-side comparison of every suite in `benchmarks` with at least two implementations
-/// that share an operation.
-pub fn compare(benchmarks: &[Profiled]) -> Vec<SideBySide> {
+/// that share an operation. An implementation whose mean kernel share of CPU time exceeds
+/// `kernel_notable` (the threshold of the rule on `system_time_share`; `None`: no such rule) gets a
+/// sentence of its own.
+pub fn compare(benchmarks: &[Profiled], kernel_notable: Option<f64>) -> Vec<SideBySide> {
     // suite -> implementation -> (operation, benchmark)
     type ByImplementation<'a> = BTreeMap<&'a str, Vec<(&'a str, &'a Profiled)>>;
     let mut suites: BTreeMap<&str, ByImplementation> = BTreeMap::new();
@@ -141,7 +143,7 @@ pub fn compare(benchmarks: &[Profiled]) -> Vec<SideBySide> {
                 }
             })
             .collect();
-        let conclusions = conclusions(&implementations, &operations, &cpu_time);
+        let conclusions = conclusions(&implementations, &operations, &cpu_time, kernel_notable);
         out.push(SideBySide { suite: suite.to_owned(), implementations, operations, cpu_time, conclusions });
     }
     out
@@ -168,6 +170,7 @@ fn conclusions(
     impls: &[Implementation],
     operations: &BTreeMap<String, BTreeMap<String, f64>>,
     cpu_time: &BTreeMap<String, BTreeMap<String, (f64, f64)>>,
+    kernel_notable: Option<f64>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     // Who executes the fewest instructions, operation by operation.
@@ -189,7 +192,7 @@ fn conclusions(
         ));
     }
     for i in impls {
-        if let Some(share) = i.kernel_share.filter(|s| *s >= KERNEL_NOTABLE) {
+        if let Some(share) = i.kernel_share.filter(|s| kernel_notable.is_some_and(|t| *s > t)) {
             out.push(format!(
                 "{} spends {:.1}% of its CPU time in the kernel (mean over its benchmarks): a cost the \
                  instruction counts do not include.",
@@ -253,8 +256,15 @@ fn conclusions(
     out
 }
 
-/// A kernel share of CPU time worth a sentence of its own (the default `kernel-time` rule's threshold).
-const KERNEL_NOTABLE: f64 = 0.2;
+/// The rest of a per-operation table's header after `| operation |`: one column per implementation.
+fn header_cells(out: &mut String, names: &BTreeSet<&str>) {
+    for n in names {
+        out.push_str(&format!(" {n} |"));
+    }
+    out.push_str("\n| --- |");
+    out.push_str(&" ---: |".repeat(names.len()));
+    out.push('\n');
+}
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
@@ -272,12 +282,7 @@ pub fn markdown(all: &[SideBySide]) -> String {
              kernel (fsync, page faults of memory-mapped files) is not in these figures; the CPU time below has \
              it.\n\n| operation |",
         );
-        for n in &names {
-            out.push_str(&format!(" {n} |"));
-        }
-        out.push_str("\n| --- |");
-        out.push_str(&" ---: |".repeat(names.len()));
-        out.push('\n');
+        header_cells(&mut out, &names);
         for (op, by_impl) in &s.operations {
             let best = by_impl.values().copied().fold(f64::INFINITY, f64::min);
             out.push_str(&format!("| {op} |"));
@@ -295,12 +300,7 @@ pub fn markdown(all: &[SideBySide]) -> String {
                 "\nCPU time per op measured natively, user + system (the kernel's share in brackets; least in \
                  bold).\n\n| operation |",
             );
-            for n in &names {
-                out.push_str(&format!(" {n} |"));
-            }
-            out.push_str("\n| --- |");
-            out.push_str(&" ---: |".repeat(names.len()));
-            out.push('\n');
+            header_cells(&mut out, &names);
             for (op, by_impl) in &s.cpu_time {
                 let best = by_impl.values().map(|(u, k)| u + k).fold(f64::INFINITY, f64::min);
                 out.push_str(&format!("| {op} |"));
@@ -401,7 +401,7 @@ mod tests {
         let mut benches = benches;
         benches[2].sites = vec![("lmdb::open (lib.rs:3)".into(), 16.0), ("heed::txn (txn.rs:9)".into(), 8.0)];
         benches[3].sites = vec![("lmdb::open (lib.rs:3)".into(), 600.0)];
-        let all = compare(&benches);
+        let all = compare(&benches, Some(0.2));
         assert_eq!(all.len(), 1);
         let s = &all[0];
         assert_eq!(s.suite, "storage");
@@ -437,7 +437,7 @@ mod tests {
         benches[1].cpu_ns = Some((20e6, 5e6));
         benches[2].cpu_ns = Some((400.0, 0.0));
         benches[3].cpu_ns = Some((8e6, 32e6));
-        let all = compare(&benches);
+        let all = compare(&benches, Some(0.2));
         let s = &all[0];
         assert_eq!(s.cpu_time["load/10000"]["lmdb"], (8e6, 32e6));
         let lmdb = s.implementations.iter().find(|i| i.name == "lmdb").unwrap();

@@ -159,16 +159,13 @@ fn overhead_note(results: &Results) -> Option<String> {
     let with: Vec<(&str, crate::model::Overhead)> =
         results.benchmarks.iter().filter_map(|b| Some((b.id.as_str(), b.metrics.overhead?))).collect();
     let (worst_id, worst) = with.iter().max_by(|a, b| a.1.total_share().total_cmp(&b.1.total_share()))?;
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[(v.len() - 1) / 2]
-    };
-    let timer = median(with.iter().map(|(_, o)| o.timer_ns).collect());
+    let median = crate::stats::median;
+    let timer = median(&with.iter().map(|(_, o)| o.timer_ns).collect::<Vec<_>>());
     let pairs: Vec<f64> = with.iter().filter_map(|(_, o)| o.alloc_pair_ns).collect();
     let counter = if pairs.is_empty() {
         String::new()
     } else {
-        format!(" and the allocation counter ({} per allocation, counting off)", format_ns(median(pairs)))
+        format!(" and the allocation counter ({} per allocation, counting off)", format_ns(median(&pairs)))
     };
     let mut note = format!(
         "measurement overhead: the clock ({} per timed interval){counter} take at most {} of a benchmark's \

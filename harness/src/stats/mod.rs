@@ -90,6 +90,24 @@ pub fn overhead_alloc_share(o: &mut Overhead, allocs_per_op: Option<f64>, median
     };
 }
 
+/// The calibrations of several wall processes of one benchmark as one: intervals add up, the costs are
+/// the medians over the processes (the lower middle one for an even count: a value one process
+/// measured). `None` if none calibrated (bench binaries built with a benchgate before calibration).
+pub fn merge_calibrations(calibrations: &[Calibration]) -> Option<Calibration> {
+    if calibrations.is_empty() {
+        return None;
+    }
+    let median = |mut v: Vec<f64>| -> Option<f64> {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len().saturating_sub(1) / 2).copied()
+    };
+    Some(Calibration {
+        intervals: calibrations.iter().map(|c| c.intervals).sum(),
+        timer_ns: median(calibrations.iter().map(|c| c.timer_ns).collect())?,
+        alloc_pair_ns: median(calibrations.iter().filter_map(|c| c.alloc_pair_ns).collect()),
+    })
+}
+
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
@@ -198,6 +216,15 @@ pub(crate) mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_adds_intervals_and_takes_medians() {
+        let c = |intervals, timer_ns, alloc_pair_ns| Calibration { intervals, timer_ns, alloc_pair_ns };
+        let merged = merge_calibrations(&[c(10, 30.0, Some(4.0)), c(20, 20.0, None), c(5, 25.0, Some(2.0))]).unwrap();
+        assert_eq!(merged, c(35, 25.0, Some(2.0)));
+        assert_eq!(merge_calibrations(&[c(1, 9.0, None)]).unwrap(), c(1, 9.0, None));
+        assert_eq!(merge_calibrations(&[]), None);
+    }
 
     // Expected values from numpy 1.26 (np.median, np.mean, np.std(ddof=1), np.quantile).
     #[test]
