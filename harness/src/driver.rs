@@ -564,6 +564,10 @@ pub enum Event<'a> {
         lane: Lane,
         reason: &'a str,
     },
+    /// A pass of a revision comparison begins (what it measures).
+    Phase {
+        text: &'a str,
+    },
 }
 
 /// Runs the selected benchmarks in the requested lanes, writing `opts.out` after every benchmark.

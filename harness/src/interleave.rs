@@ -3,8 +3,9 @@
 //! the wall lane runs in rounds, base and head alternating in a random order each round, so that drift
 //! and noisy neighbours hit both sides alike. Samples keep their round, and `compare` pairs the rounds.
 //!
-//! A time budget spreads over the benchmarks as they go: each gets an equal share of what is left, its
-//! deterministic lanes take what they take, and the wall rounds are sized to fit the rest.
+//! A time budget spreads over the benchmarks: the deterministic lanes of all benchmarks run first and
+//! take what they take; then each benchmark's wall rounds get an equal share of what is left, sized by
+//! [`wall_plan`] and cut short when a routine turns out longer than planned.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, WallSettings};
 use crate::driver::{self, BenchBinary, DriverError, Event, Index, LaneOutcome, Workspace};
 use crate::measure::instr;
-use crate::model::{Lane, Results, RunMode};
+use crate::model::{BenchResult, Lane, Results, RunMode};
 use crate::protocol::{DeclInfo, Outcome};
 use crate::stats::SplitMix64;
 
@@ -41,8 +42,9 @@ pub struct Options {
     pub cache_dir: PathBuf,
 }
 
-/// Rounds never go below this: the paired test needs pairs to have any power at all.
-pub const MIN_ROUNDS: u32 = 4;
+/// Rounds never go below this: with fewer pairs the sign test can never be significant at 5% (its
+/// smallest two-sided p-value over n pairs is 2/2^n).
+pub const MIN_ROUNDS: u32 = 6;
 /// An allowance for process start-up and report handling per wall process (an estimate, not a
 /// measurement); the plan reserves this much.
 const SPAWN_MS: u64 = 15;
@@ -85,7 +87,12 @@ fn cache_path(dir: &Path, bin: &BenchBinary, id: &str, lane: Lane, config: &Conf
 }
 
 /// Runs the comparison over `ids` (the union of both sides' selected benchmarks, sorted), writing both
-/// results files after every benchmark.
+/// results files after every step.
+///
+/// Two passes: first the deterministic lanes of every benchmark, which take what they take (from the
+/// cache when the code is the same), then the wall rounds, with what is left of the budget shared
+/// evenly. Measuring the counts first keeps an expensive count (a long routine under callgrind) from
+/// starving the wall rounds of the benchmarks after it.
 pub fn run<'a>(
     base: &mut Side<'a>,
     head: &mut Side<'a>,
@@ -99,6 +106,12 @@ pub fn run<'a>(
     let scratch = tempfile::tempdir_in(driver::ensure_dir(&head.ws.state_dir())?)
         .map_err(|source| DriverError::Io { path: head.ws.state_dir(), source })?;
     driver::ensure_dir(&opts.cache_dir)?;
+    // The gate judges instructions, not estimated cycles: no cache simulation, which makes callgrind
+    // two to three times slower.
+    let mut counting = config.clone();
+    counting.instr.cache_sim = false;
+    counting.instr.quick.cache_sim = false;
+    let config = &counting;
     let mut instr_env = instr::ChildEnv::default();
     let mut instr_skip: Option<String> = None;
     if opts.lanes.contains(&Lane::Instr) {
@@ -113,17 +126,26 @@ pub fn run<'a>(
     for side in [&*base, &*head] {
         write(side)?;
     }
+    let deterministic: Vec<Lane> = opts.lanes.iter().copied().filter(|l| *l != Lane::Wall).collect();
+    let wall = opts.lanes.contains(&Lane::Wall);
+    // Each benchmark's results on both sides, in the order of `ids`.
+    let mut all: Vec<[Option<BenchResult>; 2]> = Vec::with_capacity(ids.len());
+    let mut spent: Vec<Duration> = Vec::with_capacity(ids.len());
+
+    if !deterministic.is_empty() {
+        let lanes = deterministic.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
+        on_event(Event::Phase { text: &format!("{lanes}, once per side") });
+    }
     on_event(Event::Start { total: ids.len() });
     for (i, id) in ids.iter().enumerate() {
-        on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
-        let bench_started = Instant::now();
-        let remaining = opts.budget.saturating_sub(started.elapsed());
-        let allowance = remaining / (ids.len() - i) as u32;
         let (b, h) = (find(base.index, id), find(head.index, id));
         let mut results = [b.map(|(_, d)| driver::empty_result(d)), h.map(|(_, d)| driver::empty_result(d))];
+        let bench_started = Instant::now();
+        if !deterministic.is_empty() {
+            on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
+        }
         let sides = [(&*base, b), (&*head, h)];
-        // Deterministic lanes: once per side, from the cache when the code is the same.
-        for lane in opts.lanes.iter().copied().filter(|l| *l != Lane::Wall) {
+        for &lane in &deterministic {
             for (k, (side, found)) in sides.iter().enumerate() {
                 let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
                 if lane == Lane::Instr
@@ -151,17 +173,47 @@ pub fn run<'a>(
                 driver::record(result, lane, outcome);
             }
         }
-        if opts.lanes.contains(&Lane::Wall) {
-            let wall_allowance = allowance.saturating_sub(bench_started.elapsed());
+        let elapsed = bench_started.elapsed();
+        if !deterministic.is_empty() {
+            for r in results.iter_mut().flatten() {
+                driver::finish_metrics(r);
+            }
+            on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
+            keep(base, head, &results)?;
+        }
+        all.push(results);
+        spent.push(elapsed);
+    }
+
+    if wall {
+        let left = opts.budget.saturating_sub(started.elapsed());
+        on_event(Event::Phase {
+            text: &format!("wall rounds, base and head alternating; {}s left of the budget", left.as_secs()),
+        });
+        on_event(Event::Start { total: ids.len() });
+        let wall_started = Instant::now();
+        for (i, id) in ids.iter().enumerate() {
+            on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
+            let bench_started = Instant::now();
+            let allowance = left.saturating_sub(wall_started.elapsed()) / (ids.len() - i) as u32;
+            let (b, h) = (find(base.index, id), find(head.index, id));
+            let results = &mut all[i];
+            let sides = [(&*base, b), (&*head, h)];
             let both = results.iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
             let (rounds, plan) = if both {
-                wall_plan(wall_allowance, &config.wall(opts.mode), opts.max_rounds)
+                wall_plan(allowance, &config.wall(opts.mode), opts.max_rounds)
             } else {
                 // One side only (a new or removed benchmark) or a failed side: measured as an ordinary run.
                 config.wall_processes(opts.mode)
             };
             let mut acc: [driver::WallAccumulator; 2] = Default::default();
+            let mut done = 0;
             for round in 0..rounds {
+                // Rounds of a routine longer than planned stop at the allowance (never below the minimum).
+                let per_round = bench_started.elapsed() / done.max(1);
+                if both && done >= MIN_ROUNDS && bench_started.elapsed() + per_round > allowance {
+                    break;
+                }
                 let order: [usize; 2] = if rng.below(2) == 0 { [0, 1] } else { [1, 0] };
                 for k in order {
                     let (side, found) = sides[k];
@@ -187,26 +239,20 @@ pub fn run<'a>(
                         }
                     }
                 }
+                done += 1;
             }
             for (a, result) in acc.into_iter().zip(results.iter_mut()) {
                 if let Some(result) = result.as_mut() {
-                    a.finish_into(rounds > 1, &mut result.metrics);
+                    a.finish_into(done > 1, &mut result.metrics);
                 }
             }
+            for r in results.iter_mut().flatten() {
+                driver::finish_metrics(r);
+            }
+            let elapsed = bench_started.elapsed() + if deterministic.is_empty() { spent[i] } else { Duration::ZERO };
+            on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
+            keep(base, head, results)?;
         }
-        for r in results.iter_mut().flatten() {
-            driver::finish_metrics(r);
-        }
-        let [rb, rh] = results;
-        on_event(Event::PairDone { base: rb.as_ref(), head: rh.as_ref(), elapsed: bench_started.elapsed() });
-        if let Some(r) = rb {
-            base.results.upsert(r);
-        }
-        if let Some(r) = rh {
-            head.results.upsert(r);
-        }
-        write(base)?;
-        write(head)?;
     }
     for side in [&mut *base, &mut *head] {
         side.results.meta.partial = false;
@@ -214,6 +260,18 @@ pub fn run<'a>(
         write(side)?;
     }
     Ok(())
+}
+
+/// Puts one benchmark's results into both sides' files and writes them.
+fn keep(base: &mut Side<'_>, head: &mut Side<'_>, results: &[Option<BenchResult>; 2]) -> Result<(), DriverError> {
+    if let Some(r) = &results[0] {
+        base.results.upsert(r.clone());
+    }
+    if let Some(r) = &results[1] {
+        head.results.upsert(r.clone());
+    }
+    write(base)?;
+    write(head)
 }
 
 fn write(side: &Side<'_>) -> Result<(), DriverError> {

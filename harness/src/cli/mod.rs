@@ -706,6 +706,7 @@ impl Progress {
     fn print(&mut self, event: Event<'_>) {
         match event {
             Event::Start { total } => eprintln!("benchgate: running {total} benchmarks"),
+            Event::Phase { text } => eprintln!("benchgate: {text}"),
             Event::LaneSkipped { lane, reason } => {
                 self.skipped_for_all.push(lane);
                 eprintln!("benchgate: {lane} lane skipped for every benchmark: {reason}");
