@@ -8,7 +8,8 @@ with those libraries and writes them, inputs and outputs at full precision (Pyth
 round-trips exactly), to harness/src/stats/reference_cases.json, which the unit tests in rank.rs and
 fdr.rs load with include_str!.
 
-(rounds.rs: paired and Welch t-tests on log round medians.)
+(rounds.rs: the sign test with the median's interval on paired log round medians, and Welch's t-test on
+separate runs' log round medians.)
 Regenerate:  pip install scipy statsmodels numpy && python3 scripts/stats_reference.py
 Every input comes from a fixed numpy seed, so regenerating with the same library versions gives the
 same file; the versions used are recorded in the JSON.
@@ -20,7 +21,7 @@ import pathlib
 import numpy as np
 import scipy
 import statsmodels
-from scipy.stats import mannwhitneyu, t as student_t, ttest_ind, ttest_rel
+from scipy.stats import binom, binomtest, mannwhitneyu, t as student_t, ttest_ind
 from statsmodels.stats.multitest import multipletests
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "harness/src/stats/reference_cases.json"
@@ -136,26 +137,45 @@ def floor_cases():
     ]
 
 
-def paired_case(name, base, head):
-    """Paired t-test on per-round log figures (harness/src/stats/paired.rs): scipy's ttest_rel on the logs,
-    its 95% interval of the mean log ratio, exponentiated."""
+def sign_case(name, base, head):
+    """Paired comparison of per-round figures (harness/src/stats/rounds.rs): the sign test on the log ratios
+    (scipy's binomtest over the non-zero ones), their median, and its 95% interval, the ratios of order c
+    and n-1-c, checked here by inverting scipy's test: shifts just inside the interval are not rejected at
+    5%, shifts just outside are."""
     b, h = np.log(floats(base)), np.log(floats(head))
-    res = ttest_rel(h, b)
-    ci = res.confidence_interval(0.95)
-    return {"name": name, "base": floats(base), "head": floats(head), "p": float(res.pvalue),
-            "ci95": [float(np.exp(ci.low)), float(np.exp(ci.high))], "ratio": float(np.exp(np.mean(h - b)))}
+    d = np.sort(h - b)
+    n = len(d)
+    nz = d[d != 0]
+    p = float(binomtest(int((nz > 0).sum()), len(nz)).pvalue)
+    c = int(np.nonzero(binom.cdf(np.arange(n + 1), n, 0.5) <= 0.025)[0].max())
+    lo, hi = d[c], d[n - 1 - c]
+
+    def sign_p(shift):
+        s = d - shift
+        s = s[s != 0]
+        return binomtest(int((s > 0).sum()), len(s)).pvalue
+
+    eps = 1e-9
+    for inside, outside in ((lo + eps, lo - eps), (hi - eps, hi + eps)):
+        assert sign_p(inside) > 0.05, (name, inside)
+        assert sign_p(outside) <= 0.05, (name, outside)
+    return {"name": name, "base": floats(base), "head": floats(head), "p": p,
+            "ci95": [float(np.exp(lo)), float(np.exp(hi))], "ratio": float(np.exp(np.median(d)))}
 
 
-def paired_cases():
+def sign_cases():
     rng = np.random.default_rng(5)
-    drift = rng.lognormal(0, 0.05, 12)
-    base = 1000 * drift * rng.lognormal(0, 0.01, 12)
+    drift = rng.lognormal(0, 0.05, 30)
+    base = 1000 * drift * rng.lognormal(0, 0.01, 30)
+    wild = 1030 * drift[:20] * rng.lognormal(0, 0.005, 20)
+    wild[[3, 11]] *= [1.6, 0.7]
     return [
-        paired_case("aa_8_rounds", base[:8], 1000 * drift[:8] * rng.lognormal(0, 0.01, 8)),
-        paired_case("plus_2pct_8_rounds", base[:8], 1020 * drift[:8] * rng.lognormal(0, 0.01, 8)),
-        paired_case("minus_5pct_12_rounds", base, 950 * drift * rng.lognormal(0, 0.01, 12)),
-        paired_case("three_rounds", [35.1, 36.0, 35.4], [35.9, 36.2, 36.6]),
-        paired_case("noisy_6_rounds", rng.lognormal(3, 0.2, 6), rng.lognormal(3, 0.2, 6)),
+        sign_case("aa_8_rounds", base[:8], 1000 * drift[:8] * rng.lognormal(0, 0.01, 8)),
+        sign_case("plus_2pct_8_rounds", base[:8], 1020 * drift[:8] * rng.lognormal(0, 0.01, 8)),
+        sign_case("minus_5pct_12_rounds", base[:12], 950 * drift[:12] * rng.lognormal(0, 0.01, 12)),
+        sign_case("plus_3pct_20_rounds_two_wild", base[:20], wild),
+        sign_case("aa_30_rounds", base, 1000 * drift * rng.lognormal(0, 0.01, 30)),
+        sign_case("noisy_7_rounds", rng.lognormal(3, 0.2, 7), rng.lognormal(3, 0.2, 7)),
     ]
 
 
@@ -191,7 +211,7 @@ def main():
         "benjamini_hochberg": bh_cases(),
         "t_quantile": t_cases(),
         "noise_floor": floor_cases(),
-        "paired_t": paired_cases(),
+        "sign_test": sign_cases(),
         "welch_t": welch_cases(),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")

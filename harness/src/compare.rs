@@ -317,7 +317,7 @@ fn instr(
 
 /// The wall lane's evidence, before the false-discovery correction. The unit of evidence is the round
 /// (one process) where both sides have rounds:
-/// - interleaved in one job (`paired`): a paired t-test on the per-round medians, with
+/// - interleaved in one job (`paired`): the sign test on the per-round medians' ratios, with
 ///   `wall_ratio_interleaved`; calibrated floors do not apply, since the rounds measure this job's noise;
 /// - separate runs: Welch's t-test on the round medians, with the larger of `wall_ratio` and the
 ///   calibrated noise floor.
@@ -336,7 +336,7 @@ fn wall_raw(
     let separate_threshold = t.wall_ratio.max(noise.unwrap_or(0.0));
     if let Some((base_rounds, head_rounds)) = round_medians(bw, hw, paired) {
         let (test, threshold, note) = if paired {
-            let test = stats::rounds::paired_log_ratio(&base_rounds, &head_rounds, fdr, 0.8);
+            let test = stats::rounds::paired_sign_test(&base_rounds, &head_rounds, fdr, 0.8);
             (test, t.wall_ratio_interleaved, "paired over {} rounds")
         } else {
             let test = stats::rounds::welch_log_ratio(&base_rounds, &head_rounds, fdr, 0.8);
