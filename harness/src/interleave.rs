@@ -130,7 +130,6 @@ pub fn run<'a>(
     let wall = opts.lanes.contains(&Lane::Wall);
     // Each benchmark's results on both sides, in the order of `ids`.
     let mut all: Vec<[Option<BenchResult>; 2]> = Vec::with_capacity(ids.len());
-    let mut spent: Vec<Duration> = Vec::with_capacity(ids.len());
 
     if !deterministic.is_empty() {
         let lanes = deterministic.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
@@ -173,16 +172,15 @@ pub fn run<'a>(
                 driver::record(result, lane, outcome);
             }
         }
-        let elapsed = bench_started.elapsed();
         if !deterministic.is_empty() {
             for r in results.iter_mut().flatten() {
                 driver::finish_metrics(r);
             }
+            let elapsed = bench_started.elapsed();
             on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
             keep(base, head, &results)?;
         }
         all.push(results);
-        spent.push(elapsed);
     }
 
     if wall {
@@ -248,7 +246,7 @@ pub fn run<'a>(
             for r in results.iter_mut().flatten() {
                 driver::finish_metrics(r);
             }
-            let elapsed = bench_started.elapsed() + if deterministic.is_empty() { spent[i] } else { Duration::ZERO };
+            let elapsed = bench_started.elapsed();
             on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
             keep(base, head, results)?;
         }

@@ -292,7 +292,8 @@ impl Config {
             return Err(invalid("run.align_functions", "must be 0 or a power of two"));
         }
         if self.compare.rounds < crate::interleave::MIN_ROUNDS {
-            return Err(invalid("compare.rounds", "must be at least 6"));
+            let problem = format!("must be at least {}", crate::interleave::MIN_ROUNDS);
+            return Err(invalid("compare.rounds", &problem));
         }
         for (key, v) in [
             ("compare.time_budget_s", self.compare.time_budget_s),

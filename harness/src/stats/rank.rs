@@ -244,7 +244,7 @@ pub(crate) fn normal_sf(x: f64) -> f64 {
 /// Standard normal quantile `Phi^-1(q)` for `0 < q < 1`, by bisection on [`normal_sf`] (monotone, so
 /// the result is accurate to the last few ulps of the search; used only for planning, never in a
 /// p-value).
-fn normal_quantile(q: f64) -> f64 {
+pub(crate) fn normal_quantile(q: f64) -> f64 {
     let (mut lo, mut hi) = (-40.0f64, 40.0f64);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);

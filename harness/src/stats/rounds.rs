@@ -61,7 +61,8 @@ pub fn welch_log_ratio(base: &[f64], head: &[f64], alpha: f64, power: f64) -> Op
 
 /// Paired comparison of per-round figures by their log ratios `ln(head_r / base_r)`: the sign test, the
 /// median ratio, and its distribution-free 95% interval (order statistics of the ratios, the sign test
-/// inverted). `None` with fewer than 3 pairs or a non-positive figure.
+/// inverted). `None` with fewer than 3 pairs or a non-positive figure. Below 6 pairs no interval reaches
+/// 95% and the range of the ratios stands in (the comparison never runs fewer than 6 rounds).
 ///
 /// The sign test rather than a t-test or Wilcoxon's signed-rank test because the rounds' ratios are
 /// heavy-tailed: now and then one process of a pair draws a slow layout or a noisy neighbour and its
@@ -89,7 +90,7 @@ pub fn paired_sign_test(base: &[f64], head: &[f64], alpha: f64, power: f64) -> O
     // is the largest count with P(Bin(n, 1/2) <= c) <= 2.5%.
     let c = binomial_lower_critical(n, 0.025).unwrap_or(0).min((n - 1) / 2);
     let ci = [d[c], d[n - 1 - c]];
-    let z = |q: f64| statrs::distribution::Normal::standard().inverse_cdf(q);
+    let z = super::rank::normal_quantile;
     let scale = (z(1.0 - alpha / 2.0) + z(power)) / z(0.975);
     let mde = (0.5 * (ci[1] - ci[0]) * scale).exp();
     Some(RoundTest { ratio: estimate.exp(), ci95: [ci[0].exp(), ci[1].exp()], p_value, mde, rounds: n })
