@@ -256,8 +256,8 @@ pub(crate) struct RunArgs {
     /// With --compare: measure even when base and head binaries are identical (A/A checks).
     #[arg(long, requires = "compare")]
     force: bool,
-    /// With --compare: time for measuring, e.g. `90s`, `15m`, `1h` (default: `[compare]` settings,
-    /// 15 minutes, 5 with --quick).
+    /// With --compare: time for the whole command, building included, e.g. `90s`, `15m`, `1h`
+    /// (default: `[compare]` settings, 15 minutes, 5 with --quick).
     #[arg(long, requires = "compare", value_parser = parse_duration)]
     time_budget: Option<std::time::Duration>,
     /// With --compare: the seed of the rounds' random order (default: from the clock).
