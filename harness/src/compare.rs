@@ -13,12 +13,12 @@
 //! the [`Policy`]'s business (`gate`); a calibrated floor raises a benchmark's threshold, never lowers it.
 //! Reporters render [`Verdicts`]; they never decide.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::gate::{Policy, Thresholds};
-use crate::model::{BenchResult, Results};
+use crate::model::{BenchResult, Lane, Results};
 use crate::stats;
 
 /// The verdict of one metric of one benchmark.
@@ -141,6 +141,20 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
         warnings.push(format!(
             "accept entry for {} {} expired on {} and no longer applies ({})",
             a.bench, a.metric, a.expires, a.reason
+        ));
+    }
+    // A lane a side skipped has no verdict; say which, for how many benchmarks, and why.
+    let mut skipped: BTreeMap<(Lane, &str), BTreeSet<&str>> = BTreeMap::new();
+    for b in base.benchmarks.iter().chain(&head.benchmarks) {
+        for (lane, why) in &b.skipped {
+            skipped.entry((*lane, why.as_str())).or_default().insert(b.id.as_str());
+        }
+    }
+    for ((lane, why), ids) in skipped {
+        let n = ids.len();
+        warnings.push(format!(
+            "{lane} not measured for {n} benchmark{}, so not judged: {why}",
+            if n == 1 { "" } else { "s" }
         ));
     }
     let ids: BTreeSet<&str> = base.benchmarks.iter().chain(&head.benchmarks).map(|b| b.id.as_str()).collect();
@@ -553,6 +567,21 @@ mod tests {
             let v = compare(&r, &r, &Policy::new(&judged()));
             assert!(!v.regressed() && v.verdict == "pass");
         }
+    }
+
+    #[test]
+    fn a_skipped_lane_has_no_verdict_and_a_warning_that_says_why() {
+        let mut rng = SplitMix64::new(9);
+        let (mut a, mut b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
+        for r in [&mut a, &mut b] {
+            for x in r.benchmarks.iter_mut().take(2) {
+                x.metrics.ns_per_op = None;
+                x.skipped.insert(Lane::Wall, "no time left".into());
+            }
+        }
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        assert_eq!(v.comparisons.iter().filter(|c| c.metric == "ns_per_op").count(), 48);
+        assert!(v.warnings.contains(&"wall not measured for 2 benchmarks, so not judged: no time left".to_owned()));
     }
 
     #[test]

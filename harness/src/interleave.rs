@@ -5,7 +5,8 @@
 //!
 //! A time budget spreads over the benchmarks: the deterministic lanes of all benchmarks run first and
 //! take what they take; then each benchmark's wall rounds get an equal share of what is left, sized by
-//! [`wall_plan`] and cut short when a routine turns out longer than planned.
+//! [`wall_plan`] and cut short when a routine turns out longer than planned. When what is left cannot
+//! give every benchmark the minimum rounds ([`min_wall_time`]), the wall pass is skipped and says why.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,16 +46,25 @@ pub struct Options {
 /// Rounds never go below this: with fewer pairs the sign test can never be significant at 5% (its
 /// smallest two-sided p-value over n pairs is 2/2^n).
 pub const MIN_ROUNDS: u32 = 6;
+/// The shortest wall process a plan makes (one side, one round), start-up included.
+const MIN_PROCESS_MS: u64 = 60;
 /// An allowance for process start-up and report handling per wall process (an estimate, not a
 /// measurement); the plan reserves this much.
 const SPAWN_MS: u64 = 15;
+
+/// The least time the wall pass needs for `benchmarks` benchmarks: the minimum rounds of the shortest
+/// processes for each. With less, the pass is skipped rather than overrun the budget: a benchmark measured
+/// in fewer rounds could not be judged anyway.
+pub fn min_wall_time(benchmarks: usize) -> Duration {
+    Duration::from_millis(benchmarks as u64 * 2 * u64::from(MIN_ROUNDS) * MIN_PROCESS_MS)
+}
 
 /// The wall plan for one benchmark: rounds, and what each process (one side, one round) does, for a
 /// benchmark allowed `allowance` of wall time for both sides together.
 pub fn wall_plan(allowance: Duration, configured: &WallSettings, max_rounds: u32) -> (u32, WallSettings) {
     let total = allowance.as_millis() as u64;
     let mut rounds = max_rounds.max(MIN_ROUNDS);
-    while rounds > MIN_ROUNDS && total / (2 * u64::from(rounds)) < 60 {
+    while rounds > MIN_ROUNDS && total / (2 * u64::from(rounds)) < MIN_PROCESS_MS {
         rounds -= 1;
     }
     let per_process = total / (2 * u64::from(rounds));
@@ -183,8 +193,24 @@ pub fn run<'a>(
         all.push(results);
     }
 
-    if wall {
-        let left = opts.budget.saturating_sub(started.elapsed());
+    let left = opts.budget.saturating_sub(started.elapsed());
+    if wall && left < min_wall_time(ids.len()) {
+        let why = format!(
+            "{}s of the time budget were left after building and counting, and {} benchmarks need at least {}s \
+             ({MIN_ROUNDS} rounds each); raise --time-budget (counts are cached, so a second comparison of the \
+             same code counts less)",
+            left.as_secs(),
+            ids.len(),
+            min_wall_time(ids.len()).as_secs()
+        );
+        on_event(Event::LaneSkipped { lane: Lane::Wall, reason: &why });
+        for results in &mut all {
+            for r in results.iter_mut().flatten() {
+                r.skipped.insert(Lane::Wall, why.clone());
+            }
+            keep(base, head, results)?;
+        }
+    } else if wall {
         on_event(Event::Phase {
             text: &format!("wall rounds, base and head alternating; {}s left of the budget", left.as_secs()),
         });
@@ -286,6 +312,17 @@ fn write(side: &Side<'_>) -> Result<(), DriverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_least_wall_time_is_what_the_shortest_plan_needs() {
+        let configured = WallSettings { warm_up_ms: 500, measurement_ms: 3000, samples: 50 };
+        let (rounds, p) = wall_plan(min_wall_time(1), &configured, 30);
+        assert_eq!(rounds, MIN_ROUNDS);
+        assert!(
+            2 * u64::from(rounds) * (p.warm_up_ms + p.measurement_ms + SPAWN_MS) <= min_wall_time(1).as_millis() as u64
+        );
+        assert_eq!(min_wall_time(181), Duration::from_millis(181 * 720));
+    }
 
     #[test]
     fn wall_plans_fit_the_allowance_and_keep_enough_rounds() {

@@ -113,7 +113,7 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     let p = d.path();
     let out_dir = p.join("target/report");
     let out = benchgate(p)
-        .args(["run", "--quick", "--compare", "main", "--time-budget", "45s", "--seed", "7", "--out"])
+        .args(["run", "--quick", "--compare", "main", "--time-budget", "2m", "--seed", "7", "--out"])
         .arg(&out_dir)
         .output()
         .unwrap();
@@ -174,7 +174,7 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     // ... and measured with it, nothing is flagged.
     let aa_dir = p.join("target/aa");
     let out = benchgate(p)
-        .args(["run", "--quick", "--compare", "HEAD", "--force", "--time-budget", "30s", "--seed", "11", "--out"])
+        .args(["run", "--quick", "--compare", "HEAD", "--force", "--time-budget", "90s", "--seed", "11", "--out"])
         .arg(&aa_dir)
         .output()
         .unwrap();
@@ -182,6 +182,24 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     let flagged: Vec<_> =
         verdicts(&aa_dir).into_iter().filter(|(_, _, v)| v == "regressed" || v == "improved").collect();
     assert!(flagged.is_empty(), "{flagged:#?}");
+
+    // A budget that building and counting use up: the wall pass is skipped, not overrun, and says so.
+    let spent_dir = p.join("target/spent");
+    let out = benchgate(p)
+        .args(["run", "--quick", "--compare", "HEAD", "--force", "--time-budget", "1s", "--out"])
+        .arg(&spent_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wall lane skipped for every benchmark"), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spent_dir.join("verdicts.json")).unwrap()).unwrap();
+    assert!(
+        v["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with("wall not measured")),
+        "{v}"
+    );
+    let metrics: Vec<String> = verdicts(&spent_dir).into_iter().map(|(_, m, _)| m).collect();
+    assert!(!metrics.is_empty() && !metrics.iter().any(|m| m == "ns_per_op"), "{metrics:?}");
 
     // Bad revisions: a clear message and exit 2, nothing created.
     let out = benchgate(p).args(["run", "--quick", "--compare", "no-such-rev"]).output().unwrap();
