@@ -130,9 +130,9 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             RunMode::Quick => config.compare.quick_time_budget_s,
         })
     });
-    // The budget is the whole command's: building came out of it, and the reserve keeps back time for
-    // the last wall rounds' overshoot and the report.
-    let deadline = command_started + budget;
+    // The budget is the whole command's, up to the verdicts: building came out of it, and the reserve
+    // keeps back time for the last wall rounds' overshoot and the report. Attributing regressions comes
+    // after it, for at most MAX_ATTRIBUTED of them.
     let measuring = budget.saturating_sub(command_started.elapsed()).saturating_sub(budget_reserve(budget));
     let opts = interleave::Options {
         lanes: lanes.to_vec(),
@@ -153,8 +153,8 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     );
     if measuring.is_zero() {
         eprintln!(
-            "benchgate: warning: building used the whole time budget: every benchmark gets the fewest wall rounds \
-             (raise --time-budget)"
+            "benchgate: warning: building used the whole time budget: the counts are measured, the wall pass is \
+             skipped (raise --time-budget)"
         );
     }
     driver::handle_interrupts();
@@ -180,7 +180,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             if base.head_dirty { " + uncommitted changes" } else { "" }
         ),
     );
-    let attributions = attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, &out_dir, deadline)?;
+    let attributions = attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, &out_dir)?;
     write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions)?;
     eprintln!(
         "benchgate: wrote {} ({:.0}s in all, of a {}s budget)",
@@ -193,6 +193,10 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     }
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
 }
+
+/// At most this many regressed benchmarks are attributed (the largest regressions): each takes two
+/// callgrind and two DHAT runs per side, up to a minute for a long routine, after the time budget.
+const MAX_ATTRIBUTED: usize = 5;
 
 /// Time kept back from measuring for what follows it: the last wall rounds may overshoot their share
 /// (a routine longer than planned still gets the minimum rounds), then verdicts and the report. A
@@ -231,15 +235,26 @@ fn attribute_regressions(
     config: &Config,
     mode: RunMode,
     out_dir: &Path,
-    deadline: std::time::Instant,
 ) -> anyhow::Result<Vec<Attribution>> {
-    let regressed: BTreeSet<&str> = verdicts
-        .comparisons
-        .iter()
-        .filter(|c| c.verdict == crate::compare::Verdict::Regressed)
-        .map(|c| c.id.as_str())
-        .filter(|id| base_sel.contains_key(id) && head_sel.contains_key(id))
-        .collect();
+    // The largest regression of each benchmark (its largest ratio over its regressed metrics), largest
+    // first; an extra allocation in allocation-free code (ratio undefined) counts as the largest.
+    let mut largest: BTreeMap<&str, f64> = BTreeMap::new();
+    for c in verdicts.comparisons.iter().filter(|c| c.verdict == crate::compare::Verdict::Regressed) {
+        if base_sel.contains_key(c.id.as_str()) && head_sel.contains_key(c.id.as_str()) {
+            let r = largest.entry(c.id.as_str()).or_insert(0.0);
+            *r = r.max(c.ratio.unwrap_or(f64::INFINITY));
+        }
+    }
+    let mut regressed: Vec<(&str, f64)> = largest.into_iter().collect();
+    regressed.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    if regressed.len() > MAX_ATTRIBUTED {
+        eprintln!(
+            "benchgate: {} benchmarks regressed: attributing the {MAX_ATTRIBUTED} largest regressions, not the others",
+            regressed.len()
+        );
+        regressed.truncate(MAX_ATTRIBUTED);
+    }
+    let regressed: Vec<&str> = regressed.into_iter().map(|(id, _)| id).collect();
     if regressed.is_empty() {
         return Ok(Vec::new());
     }
@@ -255,14 +270,6 @@ fn attribute_regressions(
     for (i, id) in regressed.iter().enumerate() {
         if driver::interrupted() {
             eprintln!("benchgate: interrupted: the remaining regressions are not attributed");
-            break;
-        }
-        if std::time::Instant::now() >= deadline {
-            eprintln!(
-                "benchgate: time budget spent: {} of {} regressions are not attributed",
-                regressed.len() - i,
-                regressed.len()
-            );
             break;
         }
         eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
