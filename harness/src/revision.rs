@@ -186,6 +186,42 @@ pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Re
     Ok(path.to_owned())
 }
 
+/// Makes the next build of `worktree` into `target_dir` a build of `worktree`'s own sources. Worktrees
+/// share one target directory (`run --compare`'s base and `bisect`), and cargo decides that a package
+/// is fresh by comparing its sources' modification times with its last build, wherever that build came
+/// from: a worktree left untouched since its checkout looks older than another worktree's later build of
+/// the same package, and cargo would hand out that build as this one's (measured: a comparison after a
+/// bisect measured the bisect's last commit as the base). So when `target_dir` was last claimed by
+/// another worktree, every file of this one is touched, and cargo rebuilds the workspace's own packages
+/// (not its dependencies from registries).
+pub fn claim_target_dir(target_dir: &Path, worktree: &Path) -> std::io::Result<()> {
+    let marker = target_dir.join("benchgate-worktree");
+    let owner = worktree.display().to_string();
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == owner) {
+        return Ok(());
+    }
+    touch_tree(worktree, std::time::SystemTime::now())?;
+    std::fs::create_dir_all(target_dir)?;
+    crate::fsutil::write_atomic(&marker, owner.as_bytes())
+}
+
+/// Sets the modification time of every file under `dir` (`.git` excluded) to `now`.
+fn touch_tree(dir: &Path, now: std::time::SystemTime) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        if kind.is_dir() {
+            touch_tree(&entry.path(), now)?;
+        } else if kind.is_file() {
+            std::fs::File::options().write(true).open(entry.path())?.set_modified(now)?;
+        }
+    }
+    Ok(())
+}
+
 fn remove_temp_branches(repo: &Repository) -> Result<(), RevisionError> {
     let branches = repo.branches(Some(BranchType::Local)).map_err(git("list branches"))?;
     for b in branches.flatten() {
@@ -207,6 +243,38 @@ mod tests {
         let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn a_target_directory_claimed_by_another_worktree_makes_this_ones_sources_newer() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, target) = (d.path().join("a"), d.path().join("b"), d.path().join("target"));
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        for w in [&a, &b] {
+            std::fs::create_dir_all(w.join("src")).unwrap();
+            std::fs::write(w.join(".git"), "gitdir: elsewhere").unwrap();
+            for f in [w.join("Cargo.toml"), w.join("src/lib.rs")] {
+                std::fs::write(&f, "").unwrap();
+            }
+        }
+        let mtime = |f: &Path| std::fs::metadata(f).unwrap().modified().unwrap();
+        let age = |w: &Path| {
+            for f in ["Cargo.toml", "src/lib.rs", ".git"] {
+                std::fs::File::options().write(true).open(w.join(f)).unwrap().set_modified(old).unwrap();
+            }
+        };
+        age(&a);
+        claim_target_dir(&target, &a).unwrap();
+        assert!(mtime(&a.join("src/lib.rs")) > old && mtime(&a.join("Cargo.toml")) > old);
+        assert_eq!(mtime(&a.join(".git")), old, ".git is left alone");
+        // Claimed again by the same worktree: nothing to do, cargo's own checks hold.
+        age(&a);
+        claim_target_dir(&target, &a).unwrap();
+        assert_eq!(mtime(&a.join("src/lib.rs")), old);
+        // Another worktree builds there, then this one again: touched.
+        claim_target_dir(&target, &b).unwrap();
+        claim_target_dir(&target, &a).unwrap();
+        assert!(mtime(&a.join("src/lib.rs")) > old);
     }
 
     #[test]

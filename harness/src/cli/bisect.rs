@@ -131,6 +131,8 @@ impl Measurer<'_> {
             return Ok(Err(format!("has no {}", self.rel_manifest.display())));
         }
         // The base's target directory of `run --compare`: dependencies built there are reused.
+        revision::claim_target_dir(&state.join("base-target"), &worktree)
+            .with_context(|| format!("cannot prepare {} for building", worktree.display()))?;
         let ws = match Workspace::discover_with(
             Some(&manifest),
             Some(&state.join("base-target")),

@@ -54,6 +54,8 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     if !base_manifest.exists() {
         bail!("the base commit {} has no {}", short(&base.commit), rel_manifest.display());
     }
+    revision::claim_target_dir(&state.join("base-target"), &worktree)
+        .with_context(|| format!("cannot prepare {} for building the base", worktree.display()))?;
     let base_ws = match Workspace::discover_with(
         Some(&base_manifest),
         Some(&state.join("base-target")),
