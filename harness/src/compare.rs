@@ -196,6 +196,21 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             c.verdict = Verdict::Inconclusive;
             c.note = Some("separate runs: reported, not judged".into());
         }
+        if matches!(c.verdict, Verdict::Regressed | Verdict::Improved) {
+            let work = out.iter().find(|o| o.id == c.id && o.metric == "instructions_per_op");
+            if let Some(r) = work.filter(|o| same_toolchain && o.base.is_some_and(|b| b > 0.0)).and_then(|o| o.ratio)
+                && (r - 1.0).abs() <= SAME_WORK
+            {
+                let same = format!(
+                    "instructions per op {:+.2}%: the time changed, not the work (code layout, caches or waiting)",
+                    (r - 1.0) * 100.0
+                );
+                c.note = Some(match c.note.take() {
+                    Some(n) if !n.is_empty() => format!("{n}; {same}"),
+                    _ => same,
+                });
+            }
+        }
         out[slot] = c;
     }
     for c in out.iter_mut().filter(|c| c.verdict == Verdict::Regressed) {
@@ -404,6 +419,12 @@ fn round_medians(
     }
 }
 
+/// Instruction counts within this ratio of base (either way) are "the same work": a wall change beside
+/// them is noted as a change in how the code runs (measured: benchmarks in a rebuilt binary whose source
+/// did not change moved +2% to +4% and -3.7% in wall time, consistently over five comparisons, with
+/// instructions within 0.03%).
+const SAME_WORK: f64 = 0.001;
+
 /// A wall change counts when it is significant after the FDR correction, its interval excludes 1, and
 /// it exceeds both the threshold (configured or calibrated) and the benchmark's own resolution. A
 /// benchmark is unchanged only when it could resolve the threshold and its estimate lies within it.
@@ -606,6 +627,31 @@ mod tests {
             assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
             assert!((v.suites[0].geomean_ratio - 1.5).abs() < 0.05);
         }
+    }
+
+    #[test]
+    fn a_wall_change_without_a_change_in_instructions_says_so() {
+        let mut rng = SplitMix64::new(5);
+        let (a, mut b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.5, None));
+        // Half of head's benchmarks do 2% more work (0.1%, the limit, in one): only the others are noted.
+        for (i, x) in b.benchmarks.iter_mut().enumerate() {
+            let grow = if i == 0 {
+                1.001
+            } else if i % 2 == 1 {
+                1.02
+            } else {
+                1.0
+            };
+            x.metrics.instructions_per_op = x.metrics.instructions_per_op.map(|n| n * grow);
+        }
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        let wall: Vec<&Comparison> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
+        let noted = |c: &&&Comparison| c.note.as_deref().unwrap_or("").contains("the time changed, not the work");
+        assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed));
+        assert_eq!(wall.iter().filter(noted).count(), 25, "{wall:#?}");
+        assert!(wall.iter().filter(noted).all(|c| c.id.trim_start_matches("s/b").parse::<u32>().unwrap() % 2 == 0));
+        let first = wall.iter().find(|c| c.id == "s/b00").unwrap().note.clone().unwrap();
+        assert!(first.starts_with("instructions per op +0.10%: the time changed"), "{first}");
     }
 
     #[test]
