@@ -436,6 +436,7 @@ pub struct RunOptions {
 }
 
 /// What one lane of one benchmark came to.
+#[derive(Clone)]
 pub(crate) enum LaneOutcome {
     Done(Outcome),
     Skipped(String),

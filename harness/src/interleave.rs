@@ -7,8 +7,14 @@
 //! take what they take; then each benchmark's wall rounds get an equal share of what is left, sized by
 //! [`wall_plan`] and cut short when a routine turns out longer than planned. When what is left cannot
 //! give every benchmark the minimum rounds ([`min_wall_time`]), the wall pass is skipped and says why.
+//! A benchmark whose binary is the same on both sides (same code digest) gets no wall rounds unless
+//! asked (`Options::measure_identical`): the same program cannot have changed, so its rounds could only
+//! produce false alarms, and they would take budget and correction from the binaries that changed.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, WallSettings};
@@ -41,6 +47,9 @@ pub struct Options {
     pub seed: u64,
     /// Where deterministic-lane outcomes are cached by code digest.
     pub cache_dir: PathBuf,
+    /// Measure the wall time of benchmarks whose binary is the same on both sides (`--force`: A/A
+    /// checks). Without it they are not measured, and the budget goes to the binaries that changed.
+    pub measure_identical: bool,
 }
 
 /// Rounds never go below this: with fewer pairs the sign test can never be significant at 5% (its
@@ -51,6 +60,10 @@ const MIN_PROCESS_MS: u64 = 60;
 /// An allowance for process start-up and report handling per wall process (an estimate, not a
 /// measurement); the plan reserves this much.
 const SPAWN_MS: u64 = 15;
+
+/// Why a benchmark in a binary that is the same on both sides has no wall verdict.
+pub const SAME_CODE: &str = "base and head run the same binary (same code digest), so its wall time cannot have \
+    changed; --force measures it";
 
 /// The least time the wall pass needs for `benchmarks` benchmarks: the minimum rounds of the shortest
 /// processes for each. With less, the pass is skipped rather than overrun the budget: a benchmark measured
@@ -139,87 +152,79 @@ pub fn run<'a>(
     let deterministic: Vec<Lane> = opts.lanes.iter().copied().filter(|l| *l != Lane::Wall).collect();
     let wall = opts.lanes.contains(&Lane::Wall);
     // Each benchmark's results on both sides, in the order of `ids`.
-    let mut all: Vec<[Option<BenchResult>; 2]> = Vec::with_capacity(ids.len());
-
-    if !deterministic.is_empty() {
-        let lanes = deterministic.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
-        on_event(Event::Phase { text: &format!("{lanes}, once per side") });
-    }
-    on_event(Event::Start { total: ids.len() });
-    for (i, id) in ids.iter().enumerate() {
-        let (b, h) = (find(base.index, id), find(head.index, id));
-        let mut results = [b.map(|(_, d)| driver::empty_result(d)), h.map(|(_, d)| driver::empty_result(d))];
-        let bench_started = Instant::now();
-        if !deterministic.is_empty() {
-            on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
-        }
-        let sides = [(&*base, b), (&*head, h)];
-        for &lane in &deterministic {
-            for (k, (side, found)) in sides.iter().enumerate() {
-                let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
-                if lane == Lane::Instr
-                    && let Some(why) = &instr_skip
-                {
-                    result.skipped.insert(lane, why.clone());
-                    continue;
-                }
-                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode);
-                if let Some(o) = cached
-                    .as_ref()
-                    .and_then(|p| std::fs::read(p).ok())
-                    .and_then(|t| serde_json::from_slice::<Outcome>(&t).ok())
-                {
-                    driver::record(result, lane, LaneOutcome::Done(o));
-                    continue;
-                }
-                let report = scratch.path().join(format!("{i}-{}-{lane}.json", side.label));
-                let args = driver::lane_args(lane, decl, config, opts.mode, None, &report, side.ws);
-                let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
-                let outcome = driver::lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &side.out)?;
-                if let (LaneOutcome::Done(o), Some(path)) = (&outcome, &cached) {
-                    let _ = crate::fsutil::write_atomic(path, &serde_json::to_vec(o).expect("outcome serializes"));
-                }
-                driver::record(result, lane, outcome);
-            }
-        }
-        if !deterministic.is_empty() {
-            for r in results.iter_mut().flatten() {
-                driver::finish_metrics(r);
-            }
-            let elapsed = bench_started.elapsed();
-            on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
-            keep(base, head, &results)?;
-        }
-        all.push(results);
+    let mut all: Vec<[Option<BenchResult>; 2]> = ids
+        .iter()
+        .map(|id| [find(base.index, id), find(head.index, id)].map(|f| f.map(|(_, d)| driver::empty_result(d))))
+        .collect();
+    for (n, &lane) in deterministic.iter().enumerate() {
+        let counting = Counting {
+            lane,
+            workers: if lane == Lane::Instr { counting_workers() } else { 1 },
+            last: n + 1 == deterministic.len(),
+            skip: if lane == Lane::Instr { instr_skip.as_deref() } else { None },
+            env: if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() },
+            scratch: scratch.path(),
+        };
+        counting.run(base, head, ids, &mut all, config, opts, on_event)?;
     }
 
+    // Benchmarks whose binary is the same on both sides get no wall rounds (unless asked): the budget
+    // and the correction across benchmarks go to the binaries that changed.
+    let mut measured: Vec<usize> = Vec::with_capacity(ids.len());
+    let mut same_code = 0;
+    for (i, id) in ids.iter().enumerate().take(if wall { ids.len() } else { 0 }) {
+        let identical = match (find(base.index, id), find(head.index, id)) {
+            (Some((b, _)), Some((h, _))) => !b.digest.is_empty() && b.digest == h.digest,
+            _ => false,
+        };
+        if identical && !opts.measure_identical {
+            same_code += 1;
+            for r in all[i].iter_mut().flatten() {
+                r.skipped.insert(Lane::Wall, SAME_CODE.to_owned());
+            }
+            keep(base, head, &all[i])?;
+        } else {
+            measured.push(i);
+        }
+    }
     let left = opts.budget.saturating_sub(started.elapsed());
-    if wall && left < min_wall_time(ids.len()) {
+    if !measured.is_empty() && left < min_wall_time(measured.len()) {
         let why = format!(
             "{}s of the time budget were left after building and counting, and {} benchmarks need at least {}s \
              ({MIN_ROUNDS} rounds each); raise --time-budget (counts are cached, so a second comparison of the \
              same code counts less)",
             left.as_secs(),
-            ids.len(),
-            min_wall_time(ids.len()).as_secs()
+            measured.len(),
+            min_wall_time(measured.len()).as_secs()
         );
         on_event(Event::LaneSkipped { lane: Lane::Wall, reason: &why });
-        for results in &mut all {
-            for r in results.iter_mut().flatten() {
+        for &i in &measured {
+            for r in all[i].iter_mut().flatten() {
                 r.skipped.insert(Lane::Wall, why.clone());
             }
-            keep(base, head, results)?;
+            keep(base, head, &all[i])?;
         }
-    } else if wall {
+    } else if !measured.is_empty() {
+        let identical = if same_code > 0 {
+            let s = if same_code == 1 { "" } else { "s" };
+            format!("; not timed, as base and head run the same binary: {same_code} benchmark{s} (--force times them)")
+        } else {
+            String::new()
+        };
         on_event(Event::Phase {
-            text: &format!("wall rounds, base and head alternating; {}s left of the budget", left.as_secs()),
+            text: &format!(
+                "wall rounds of {} benchmarks, base and head alternating; {}s left of the budget{identical}",
+                measured.len(),
+                left.as_secs()
+            ),
         });
-        on_event(Event::Start { total: ids.len() });
+        on_event(Event::Start { total: measured.len() });
         let wall_started = Instant::now();
-        for (i, id) in ids.iter().enumerate() {
-            on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
+        for (n, &i) in measured.iter().enumerate() {
+            let id = &ids[i];
+            on_event(Event::BenchStart { index: n + 1, total: measured.len(), id });
             let bench_started = Instant::now();
-            let allowance = left.saturating_sub(wall_started.elapsed()) / (ids.len() - i) as u32;
+            let allowance = left.saturating_sub(wall_started.elapsed()) / (measured.len() - n) as u32;
             let (b, h) = (find(base.index, id), find(head.index, id));
             let results = &mut all[i];
             let sides = [(&*base, b), (&*head, h)];
@@ -283,6 +288,190 @@ pub fn run<'a>(
         write(side)?;
     }
     Ok(())
+}
+
+/// At most this many counting processes run at once (callgrind holds a large binary's debug info in
+/// memory: several hundred MB per process).
+const MAX_COUNTING_JOBS: usize = 4;
+
+/// How many instruction-counting processes run at once: one per core, up to [`MAX_COUNTING_JOBS`].
+/// Instruction counts do not depend on the load: valgrind runs a program's threads one at a time on its
+/// own schedule. Allocation counts of threaded code can (a queue's backlog depends on the cores free),
+/// so the alloc lane runs one process at a time.
+fn counting_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(MAX_COUNTING_JOBS)
+}
+
+/// One deterministic lane of every benchmark, once per side: outcomes from the cache where the code is
+/// the same, a binary that is the same on both sides counted once, the rest by `workers` processes at
+/// a time, recorded in the order of the benchmarks.
+struct Counting<'s> {
+    lane: Lane,
+    workers: usize,
+    /// The last deterministic lane: its progress is shown per benchmark, with every lane's figures.
+    last: bool,
+    /// Why the lane cannot run here, if it cannot.
+    skip: Option<&'s str>,
+    env: instr::ChildEnv,
+    scratch: &'s Path,
+}
+
+/// One counting process to run.
+struct Job {
+    exe: PathBuf,
+    args: Vec<String>,
+    report: PathBuf,
+    results_file: PathBuf,
+    cache: Option<PathBuf>,
+}
+
+enum Slot {
+    Ready(LaneOutcome),
+    Job(usize),
+}
+
+impl Counting<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        base: &mut Side<'_>,
+        head: &mut Side<'_>,
+        ids: &[String],
+        all: &mut [[Option<BenchResult>; 2]],
+        config: &Config,
+        opts: &Options,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), DriverError> {
+        let lane = self.lane;
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut slots: Vec<[Option<Slot>; 2]> = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let mut slot: [Option<Slot>; 2] = [None, None];
+            let mut keys: [Option<PathBuf>; 2] = [None, None];
+            for (k, side) in [&*base, &*head].into_iter().enumerate() {
+                let Some((bin, decl)) = find(side.index, id) else { continue };
+                if let Some(why) = self.skip {
+                    slot[k] = Some(Slot::Ready(LaneOutcome::Skipped(why.to_owned())));
+                    continue;
+                }
+                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode);
+                if let Some(o) = cached
+                    .as_ref()
+                    .and_then(|p| std::fs::read(p).ok())
+                    .and_then(|t| serde_json::from_slice::<Outcome>(&t).ok())
+                {
+                    slot[k] = Some(Slot::Ready(LaneOutcome::Done(o)));
+                    continue;
+                }
+                // The same binary on both sides: counted once.
+                if let (1, Some(Slot::Job(j))) = (k, &slot[0])
+                    && cached.is_some()
+                    && cached == keys[0]
+                {
+                    slot[1] = Some(Slot::Job(*j));
+                    continue;
+                }
+                let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
+                let args = driver::lane_args(lane, decl, config, opts.mode, None, &report, side.ws);
+                keys[k] = cached.clone();
+                jobs.push(Job { exe: bin.exe.clone(), args, report, results_file: side.out.clone(), cache: cached });
+                slot[k] = Some(Slot::Job(jobs.len() - 1));
+            }
+            slots.push(slot);
+        }
+
+        let started = Instant::now();
+        on_event(Event::Phase { text: &self.phase(jobs.len()) });
+        if self.last {
+            on_event(Event::Start { total: ids.len() });
+        }
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<(usize, Result<LaneOutcome, DriverError>, Duration)>();
+        let timeout = config.timeout();
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers.min(jobs.len()) {
+                let (tx, jobs, next, stop, env) = (tx.clone(), &jobs, &next, &stop, &self.env);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let j = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(job) = jobs.get(j) else { break };
+                        let t = Instant::now();
+                        let r = driver::lane_outcome(&job.exe, &job.args, &job.report, timeout, env, &job.results_file);
+                        match (&r, &job.cache) {
+                            (Ok(LaneOutcome::Done(o)), Some(path)) => {
+                                let text = serde_json::to_vec(o).expect("outcome serializes");
+                                let _ = crate::fsutil::write_atomic(path, &text);
+                            }
+                            (Err(_), _) => stop.store(true, Ordering::SeqCst),
+                            _ => {}
+                        }
+                        if tx.send((j, r, t.elapsed())).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut done: Vec<Option<(LaneOutcome, Duration)>> = jobs.iter().map(|_| None).collect();
+            let result = (|| -> Result<(), DriverError> {
+                for (i, (id, slot)) in ids.iter().zip(slots).enumerate() {
+                    if self.last {
+                        on_event(Event::BenchStart { index: i + 1, total: ids.len(), id });
+                    }
+                    let mut elapsed = Duration::ZERO;
+                    let mut counted = BTreeSet::new();
+                    for (k, s) in slot.into_iter().enumerate() {
+                        let outcome = match s {
+                            None => continue,
+                            Some(Slot::Ready(o)) => o,
+                            Some(Slot::Job(j)) => {
+                                while done[j].is_none() {
+                                    let (got, r, took) = rx.recv().expect("counting workers send every outcome");
+                                    done[got] = Some((r?, took));
+                                }
+                                let (o, took) = done[j].clone().expect("received");
+                                if counted.insert(j) {
+                                    elapsed += took;
+                                }
+                                o
+                            }
+                        };
+                        if let Some(result) = all[i][k].as_mut() {
+                            driver::record(result, lane, outcome);
+                        }
+                    }
+                    if self.last {
+                        for r in all[i].iter_mut().flatten() {
+                            driver::finish_metrics(r);
+                        }
+                        on_event(Event::PairDone { base: all[i][0].as_ref(), head: all[i][1].as_ref(), elapsed });
+                    }
+                    keep(base, head, &all[i])?;
+                }
+                Ok(())
+            })();
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            result
+        })?;
+        if !self.last {
+            on_event(Event::Phase { text: &format!("{lane} counted in {:.0}s", started.elapsed().as_secs_f64()) });
+        }
+        Ok(())
+    }
+
+    fn phase(&self, processes: usize) -> String {
+        let how = if processes == 0 {
+            "all from the cache".to_owned()
+        } else if self.workers > 1 {
+            format!("{processes} processes, {} at a time", self.workers.min(processes))
+        } else {
+            format!("{processes} processes, one at a time")
+        };
+        format!("{}, once per side ({how})", self.lane)
+    }
 }
 
 /// A fixed-length link to a side's binary ([`instr::fixed_length_link`]), where links can be made.

@@ -143,6 +143,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
         max_rounds: config.compare.rounds,
         seed,
         cache_dir: state.join("cache"),
+        measure_identical: args.force,
     };
     eprintln!(
         "benchgate: measuring {} benchmarks, wall rounds interleaved (seed {seed}); time budget {}s for the whole \

@@ -33,6 +33,18 @@ fn demo(h: &mut Harness) {
 benchgate::main!(demo);
 "#;
 
+// A second bench binary that no commit touches: base and head build it byte-identical.
+const OTHER: &str = r#"
+use benchgate::{Bencher, Harness, black_box};
+
+fn other(h: &mut Harness) {
+    let mut s = h.suite("other");
+    s.bench("steady", |b: &mut Bencher| b.iter(|| (0..2_000u64).fold(0u64, |a, i| a.wrapping_add(black_box(i)))));
+}
+
+benchgate::main!(other);
+"#;
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -57,6 +69,7 @@ fn repo() -> tempfile::TempDir {
         format!(
             "[workspace]\n\n[package]\nname = \"revdemo\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
+             [[bench]]\nname = \"other\"\nharness = false\n\n\
              [profile.bench]\ndebug = \"line-tables-only\"\n",
             harness.display().to_string()
         ),
@@ -64,6 +77,7 @@ fn repo() -> tempfile::TempDir {
     .unwrap();
     // The fixture's lock file pins the same dependency versions (cargo fixes up the root package).
     std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    std::fs::write(p.join("benches/other.rs"), OTHER).unwrap();
     std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
     git(p, &["init", "-q", "-b", "main"]);
     git(p, &["config", "user.email", "t@example.com"]);
@@ -155,6 +169,11 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     let md = std::fs::read_to_string(out_dir.join("verdicts.md")).unwrap_or_default();
     assert_eq!(flagged, expected, "{md}");
+    // The untouched binary's benchmark is counted, not timed: the same program on both sides.
+    assert!(all.iter().any(|(id, m, _)| id == "other/steady" && m == "instructions_per_op"), "{md}");
+    assert!(!all.iter().any(|(id, m, _)| id == "other/steady" && m == "ns_per_op"), "{md}");
+    assert!(err.contains("not timed, as base and head run the same binary: 1 benchmark ("), "{err}");
+    assert!(md.contains("wall not measured for 1 benchmark, so not judged: base and head run the same binary"), "{md}");
     // Each regression is attributed to what grew: the doubled loop to `work`, the new allocation to
     // the allocator.
     let attribution: serde_json::Value =
@@ -199,6 +218,7 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     let flagged: Vec<_> =
         verdicts(&aa_dir).into_iter().filter(|(_, _, v)| v == "regressed" || v == "improved").collect();
     assert!(flagged.is_empty(), "{flagged:#?}");
+    assert!(verdicts(&aa_dir).iter().any(|(id, m, _)| id == "other/steady" && m == "ns_per_op"), "--force times it");
 
     // A budget that building and counting use up: the wall pass is skipped, not overrun, and says so.
     let spent_dir = p.join("target/spent");
