@@ -62,8 +62,8 @@ const MIN_PROCESS_MS: u64 = 60;
 const SPAWN_MS: u64 = 15;
 
 /// Why a benchmark in a binary that is the same on both sides has no wall verdict.
-pub const SAME_CODE: &str = "base and head run the same binary (same code digest), so its wall time cannot have \
-    changed; --force measures it";
+pub const SAME_CODE: &str =
+    "base and head run the same binary (same code digest): the same program cannot have changed; --force times it";
 
 /// The least time the wall pass needs for `benchmarks` benchmarks: the minimum rounds of the shortest
 /// processes for each. With less, the pass is skipped rather than overrun the budget: a benchmark measured

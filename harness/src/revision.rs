@@ -136,7 +136,14 @@ pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Re
     let oid = Oid::from_str(commit).map_err(git("parse the commit id"))?;
     remove_temp_branches(&repo)?;
     if let Ok(wt) = repo.find_worktree(name) {
-        let usable = wt.validate().is_ok() && wt.path() == path && path.join(".git").exists();
+        // The directory must still be this repository's worktree: with one target directory shared by
+        // several repositories (a global CARGO_TARGET_DIR), another one may have replaced it.
+        let admin = Repository::open_from_worktree(&wt).ok().and_then(|r| r.path().canonicalize().ok());
+        let points_to = std::fs::read_to_string(path.join(".git"))
+            .ok()
+            .and_then(|t| t.trim().strip_prefix("gitdir:").map(|g| path.join(g.trim())))
+            .and_then(|g| g.canonicalize().ok());
+        let usable = wt.validate().is_ok() && wt.path() == path && admin.is_some() && admin == points_to;
         if !usable {
             let mut opts = WorktreePruneOptions::new();
             opts.valid(true).working_tree(true);
@@ -349,6 +356,25 @@ mod tests {
         assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), one);
         assert_eq!(sh(p, &["worktree", "list"]).lines().count(), 2);
         assert_eq!(sh(p, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature", "the user's checkout is untouched");
+    }
+
+    #[test]
+    fn a_worktree_path_shared_by_two_repositories_is_always_the_callers() {
+        // One target directory for several projects (a global CARGO_TARGET_DIR): each replaces the
+        // other's worktree at the same path, and each gets its own commit checked out.
+        let (a, b, shared) = (repo(), repo(), tempfile::tempdir().unwrap());
+        std::fs::write(b.path().join("a.txt"), "b's own\n").unwrap();
+        assert_ne!(std::fs::read_to_string(a.path().join("a.txt")).unwrap(), "b's own\n");
+        sh(b.path(), &["commit", "-qam", "b's own"]);
+        let wt = shared.path().join("worktrees/base");
+        for _ in 0..2 {
+            for r in [&a, &b] {
+                let commit = sh(r.path(), &["rev-parse", "HEAD"]);
+                let want = std::fs::read_to_string(r.path().join("a.txt")).unwrap();
+                prepare_worktree(r.path(), BASE_WORKTREE, &wt, &commit).unwrap();
+                assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), want);
+            }
+        }
     }
 
     #[test]

@@ -134,14 +134,6 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the extra allocation: {}", stderr(&out));
-    // A bisect in between builds other commits into the same target directory from its own worktree: the
-    // base worktree, untouched since, must still be built from its own sources.
-    let out = benchgate(p)
-        .args(["bisect", "--quick", "--bench", "demo/double", "--good", "main~1", "--bad", "change", "--out"])
-        .arg(p.join("target/bisect"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out_dir = p.join("target/report");
     let out = benchgate(p)
         .args(["run", "--quick", "--compare", "main", "--time-budget", "75s", "--seed", "7", "--out"])
