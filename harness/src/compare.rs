@@ -205,10 +205,7 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
                     "instructions per op {:+.2}%: the time changed, not the work (code layout, caches or waiting)",
                     (r - 1.0) * 100.0
                 );
-                c.note = Some(match c.note.take() {
-                    Some(n) if !n.is_empty() => format!("{n}; {same}"),
-                    _ => same,
-                });
+                add_note(&mut c, same);
             }
         }
         out[slot] = c;
@@ -238,11 +235,16 @@ fn accept(c: &mut Comparison, policy: &Policy<'_>) {
         }
     }
     if let Some(w) = why_not {
-        c.note = Some(match c.note.take() {
-            Some(n) if !n.is_empty() => format!("{n}; {w}"),
-            _ => w,
-        });
+        add_note(c, w);
     }
+}
+
+/// Adds `text` to the comparison's note, after what it says already.
+fn add_note(c: &mut Comparison, text: String) {
+    c.note = Some(match c.note.take() {
+        Some(n) if !n.is_empty() => format!("{n}; {text}"),
+        _ => text,
+    });
 }
 
 fn whole(b: &BenchResult, verdict: Verdict, note: &str) -> Comparison {

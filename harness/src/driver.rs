@@ -48,6 +48,13 @@ pub struct BenchBinary {
     pub benchmarks: Vec<DeclInfo>,
 }
 
+impl BenchBinary {
+    /// The same program as `other`: equal, known code digests.
+    pub fn same_code(&self, other: &BenchBinary) -> bool {
+        !self.digest.is_empty() && self.digest == other.digest
+    }
+}
+
 /// What the last build produced: read by `benchgate exec`, which must not start cargo.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Index {

@@ -174,7 +174,7 @@ pub fn run<'a>(
     let mut same_code = 0;
     for (i, id) in ids.iter().enumerate().take(if wall { ids.len() } else { 0 }) {
         let identical = match (find(base.index, id), find(head.index, id)) {
-            (Some((b, _)), Some((h, _))) => !b.digest.is_empty() && b.digest == h.digest,
+            (Some((b, _)), Some((h, _))) => b.same_code(h),
             _ => false,
         };
         if identical && !opts.measure_identical {

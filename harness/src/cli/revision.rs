@@ -91,7 +91,7 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
         }
     }
     let identical = ids.iter().all(|id| match (base_sel.get(id), head_sel.get(id)) {
-        (Some(b), Some(h)) => !b.digest.is_empty() && b.digest == h.digest,
+        (Some(b), Some(h)) => b.same_code(h),
         _ => false,
     });
     if identical && !args.force {
