@@ -4,6 +4,8 @@
 //!
 //! Functions are matched by their normalised name ([`Categories::normalise`]), not by file: base and
 //! head are built in different directories, so the same function's source file differs in its path.
+//! Code without a symbol, which callgrind names by its address, is matched by its file instead
+//! ([`Function::stable_name`](super::callgrind::Function::stable_name)): addresses move between builds.
 //! Functions that exist on one side only (new, removed, or renamed) count as zero on the other.
 
 use std::collections::BTreeMap;
@@ -66,9 +68,9 @@ pub fn attribute(id: &str, base: &OpProfile, head: &OpProfile, categories: &Cate
         for f in &p.delta.functions {
             let per_op = f.self_cost[0] as f64 / p.ops as f64;
             let category = categories.classify(f).to_owned();
-            let entry = functions
-                .entry(categories.normalise(&f.name).to_owned())
-                .or_insert_with(|| (category.clone(), 0.0, 0.0));
+            let name = f.stable_name();
+            let entry =
+                functions.entry(categories.normalise(&name).to_owned()).or_insert_with(|| (category.clone(), 0.0, 0.0));
             let c = by_category.entry(category).or_default();
             if side == 0 {
                 entry.1 += per_op;

@@ -141,6 +141,33 @@ impl Function {
     pub fn key(&self) -> String {
         format!("{}:{}", self.file, self.name)
     }
+
+    /// A name that two builds of the same code share. Code without a symbol (hand-written assembly,
+    /// a PLT stub) is named by callgrind after its address (`0x00000000002d93c0`), and addresses move
+    /// between builds; such code is named `unnamed code in <file>` after its source file, or after its
+    /// object file (without cargo's `-<hash>` suffix) when there is none; with neither, the address
+    /// stays. Several unnamed functions of one file thus share a name, and are compared as one.
+    pub fn stable_name(&self) -> std::borrow::Cow<'_, str> {
+        let hex = self.name.strip_prefix("0x").unwrap_or("");
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return self.name.as_str().into();
+        }
+        let base = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+        let place = if !self.file.is_empty() && self.file != "???" {
+            base(&self.file)
+        } else if !self.object.is_empty() && self.object != "???" {
+            let object = base(&self.object);
+            match object.rsplit_once('-') {
+                Some((stem, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    stem.to_owned()
+                }
+                _ => object,
+            }
+        } else {
+            return self.name.as_str().into();
+        };
+        format!("unnamed code in {place}").into()
+    }
 }
 
 /// Reads and parses the callgrind profile at `path` (see [`parse`]). Bytes that are not UTF-8 are
@@ -668,6 +695,42 @@ fn=(3)
 
     fn f<'a>(p: &'a Profile, file: &str, name: &str) -> &'a Function {
         p.function(file, name).unwrap_or_else(|| panic!("no function {file}:{name}"))
+    }
+
+    #[test]
+    fn code_without_a_symbol_is_named_after_its_file_or_object_not_its_address() {
+        let f = |name: &str, file: &str, object: &str| Function {
+            name: name.to_owned(),
+            file: file.to_owned(),
+            object: object.to_owned(),
+            self_cost: vec![1],
+            inclusive: vec![1],
+            calls: Vec::new(),
+        };
+        let asm = "/r/zstd-sys-2.1.2/zstd/lib/decompress/huf_decompress_amd64.S";
+        assert_eq!(
+            f("0x00000000002d93c0", asm, "/t/deps/compression-0123456789abcdef").stable_name(),
+            "unnamed code in huf_decompress_amd64.S"
+        );
+        assert_eq!(
+            f("0x00000000002d98c0", asm, "/t2/deps/compression-fedcba9876543210").stable_name(),
+            "unnamed code in huf_decompress_amd64.S"
+        );
+        assert_eq!(
+            f("0x0000000000001050", "???", "/t/deps/compression-0123456789abcdef").stable_name(),
+            "unnamed code in compression"
+        );
+        assert_eq!(
+            f("0x10", "???", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2").stable_name(),
+            "unnamed code in ld-linux-x86-64.so.2"
+        );
+        assert_eq!(f("0x10", "???", "/bin/short-abc").stable_name(), "unnamed code in short-abc");
+        // Named functions, and names that only look like addresses, stay as they are.
+        assert_eq!(f("ZSTD_decompressBlock", "zstd.c", "/t/x").stable_name(), "ZSTD_decompressBlock");
+        assert_eq!(f("0xcafe_handler", "???", "/t/x").stable_name(), "0xcafe_handler");
+        assert_eq!(f("0x", "???", "/t/x").stable_name(), "0x");
+        assert_eq!(f("0x10", "???", "").stable_name(), "0x10");
+        assert_eq!(f("0x10", "???", "???").stable_name(), "0x10");
     }
 
     fn parse_err(text: &str) -> ParseError {

@@ -95,7 +95,8 @@ impl Graph {
             let next = ids.len();
             let id = *ids.entry((f.object.as_str(), f.name.as_str())).or_insert(next);
             if id == next {
-                names.push(f.name.clone());
+                // Names shared by two builds, so that a differential flamegraph matches unnamed code too.
+                names.push(f.stable_name().into_owned());
             }
             node_of.push(id);
         }
@@ -604,7 +605,7 @@ mod tests {
         assert!(got.values().all(|&v| v > 0));
         // Per frame name (recursion levels and inlined-code entries share one), the leaf values
         // add up to the self costs.
-        let names = super::frame_names(&p.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>());
+        let names = super::frame_names(&p.functions.iter().map(|f| f.stable_name().into_owned()).collect::<Vec<_>>());
         let mut want: BTreeMap<&str, u64> = BTreeMap::new();
         for (f, name) in p.functions.iter().zip(&names) {
             *want.entry(name).or_insert(0) += f.self_cost[ir];
