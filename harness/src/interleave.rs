@@ -55,11 +55,13 @@ pub struct Options {
 /// Rounds never go below this: with fewer pairs the sign test can never be significant at 5% (its
 /// smallest two-sided p-value over n pairs is 2/2^n).
 pub const MIN_ROUNDS: u32 = 6;
-/// The shortest wall process a plan makes (one side, one round), start-up included.
-const MIN_PROCESS_MS: u64 = 60;
-/// An allowance for process start-up and report handling per wall process (an estimate, not a
-/// measurement); the plan reserves this much.
+/// The shortest warm-up and measurement a plan gives a wall process (one side, one round).
+const MIN_RUN_MS: u64 = 45;
+/// What a wall process is assumed to take beyond its warm-up and measurement (start-up, report, exit)
+/// until the pass has timed enough of its own ([`StartUp`]).
 const SPAWN_MS: u64 = 15;
+/// The shortest wall process a plan makes, start-up included, before any was timed.
+const MIN_PROCESS_MS: u64 = MIN_RUN_MS + SPAWN_MS;
 
 /// Why a benchmark in a binary that is the same on both sides has no wall verdict.
 pub const SAME_CODE: &str =
@@ -73,18 +75,52 @@ pub fn min_wall_time(benchmarks: usize) -> Duration {
 }
 
 /// The wall plan for one benchmark: rounds, and what each process (one side, one round) does, for a
-/// benchmark allowed `allowance` of wall time for both sides together.
-pub fn wall_plan(allowance: Duration, configured: &WallSettings, max_rounds: u32) -> (u32, WallSettings) {
+/// benchmark allowed `allowance` of wall time for both sides together, when a process takes `start_up`
+/// beyond its warm-up and measurement.
+pub fn wall_plan(
+    allowance: Duration,
+    configured: &WallSettings,
+    max_rounds: u32,
+    start_up: Duration,
+) -> (u32, WallSettings) {
     let total = allowance.as_millis() as u64;
+    let start_up = start_up.as_millis() as u64;
     let mut rounds = max_rounds.max(MIN_ROUNDS);
-    while rounds > MIN_ROUNDS && total / (2 * u64::from(rounds)) < MIN_PROCESS_MS {
+    while rounds > MIN_ROUNDS && total / (2 * u64::from(rounds)) < MIN_RUN_MS + start_up {
         rounds -= 1;
     }
     let per_process = total / (2 * u64::from(rounds));
     let warm_up_ms = (per_process * 3 / 10).clamp(10, configured.warm_up_ms.max(10));
-    let measurement_ms = per_process.saturating_sub(warm_up_ms + SPAWN_MS).max(10);
+    let measurement_ms = per_process.saturating_sub(warm_up_ms + start_up).max(10);
     let samples = configured.samples.clamp(3, 5);
     (rounds, WallSettings { warm_up_ms, measurement_ms, samples })
+}
+
+/// What wall processes take beyond their plan's warm-up and measurement: start-up (the binary is read
+/// again, as its cached pages are dropped before each process), the report and exit. Measured as the
+/// pass goes; plans use the lower quartile of the processes timed so far (a routine longer than its
+/// plan takes longer too, and would inflate a mean), and [`SPAWN_MS`] before there are enough.
+#[derive(Debug, Default)]
+struct StartUp {
+    ms: Vec<u64>,
+}
+
+impl StartUp {
+    /// Processes timed before the measured figure replaces [`SPAWN_MS`].
+    const ENOUGH: usize = 8;
+
+    fn record(&mut self, took: Duration, plan: &WallSettings) {
+        self.ms.push((took.as_millis() as u64).saturating_sub(plan.warm_up_ms + plan.measurement_ms));
+    }
+
+    fn estimate(&self) -> Duration {
+        if self.ms.len() < Self::ENOUGH {
+            return Duration::from_millis(SPAWN_MS);
+        }
+        let mut ms = self.ms.clone();
+        ms.sort_unstable();
+        Duration::from_millis(ms[ms.len() / 4])
+    }
 }
 
 fn find<'a>(index: &'a Index, id: &str) -> Option<(&'a BenchBinary, &'a DeclInfo)> {
@@ -220,6 +256,7 @@ pub fn run<'a>(
         });
         on_event(Event::Start { total: measured.len() });
         let wall_started = Instant::now();
+        let mut start_up = StartUp::default();
         for (n, &i) in measured.iter().enumerate() {
             let id = &ids[i];
             on_event(Event::BenchStart { index: n + 1, total: measured.len(), id });
@@ -230,7 +267,7 @@ pub fn run<'a>(
             let sides = [(&*base, b), (&*head, h)];
             let both = results.iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
             let (rounds, plan) = if both {
-                wall_plan(allowance, &config.wall(opts.mode), opts.max_rounds)
+                wall_plan(allowance, &config.wall(opts.mode), opts.max_rounds, start_up.estimate())
             } else {
                 // One side only (a new or removed benchmark) or a failed side: measured as an ordinary run.
                 config.wall_processes(opts.mode)
@@ -258,9 +295,15 @@ pub fn run<'a>(
                     let report = scratch.path().join(format!("{i}-{}-wall-{round}.json", side.label));
                     let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&plan), &report, side.ws);
                     let exe = links[k].as_ref().map_or(bin.exe.as_path(), |(_, l)| l.as_path());
+                    let process_started = Instant::now();
                     let outcome = driver::wall_process(exe, &args, &report, config.timeout(), &side.out)?;
                     match outcome {
-                        LaneOutcome::Done(Outcome::Wall(s)) => acc[k].push(round, s),
+                        LaneOutcome::Done(Outcome::Wall(s)) => {
+                            if both {
+                                start_up.record(process_started.elapsed(), &plan);
+                            }
+                            acc[k].push(round, s)
+                        }
                         other => {
                             acc[k].failed = true;
                             driver::record(result, Lane::Wall, other);
@@ -281,6 +324,22 @@ pub fn run<'a>(
             on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
             keep(base, head, results)?;
         }
+        let start_up = if start_up.ms.len() >= StartUp::ENOUGH {
+            format!(
+                "; a process took {} ms beyond its warm-up and measurement (lower quartile of {})",
+                start_up.estimate().as_millis(),
+                start_up.ms.len()
+            )
+        } else {
+            String::new()
+        };
+        on_event(Event::Phase {
+            text: &format!(
+                "wall rounds took {:.0}s of {}s left{start_up}",
+                wall_started.elapsed().as_secs_f64(),
+                left.as_secs()
+            ),
+        });
     }
     for side in [&mut *base, &mut *head] {
         side.results.meta.partial = false;
@@ -502,10 +561,12 @@ fn write(side: &Side<'_>) -> Result<(), DriverError> {
 mod tests {
     use super::*;
 
+    const SPAWN: Duration = Duration::from_millis(SPAWN_MS);
+
     #[test]
     fn the_least_wall_time_is_what_the_shortest_plan_needs() {
         let configured = WallSettings { warm_up_ms: 500, measurement_ms: 3000, samples: 50 };
-        let (rounds, p) = wall_plan(min_wall_time(1), &configured, 30);
+        let (rounds, p) = wall_plan(min_wall_time(1), &configured, 30, SPAWN);
         assert_eq!(rounds, MIN_ROUNDS);
         assert!(
             2 * u64::from(rounds) * (p.warm_up_ms + p.measurement_ms + SPAWN_MS) <= min_wall_time(1).as_millis() as u64
@@ -516,14 +577,45 @@ mod tests {
     #[test]
     fn wall_plans_fit_the_allowance_and_keep_enough_rounds() {
         let quick = WallSettings { warm_up_ms: 100, measurement_ms: 300, samples: 20 };
-        for ms in [200u64, 1_000, 1_500, 8_000, 60_000] {
-            let (rounds, p) = wall_plan(Duration::from_millis(ms), &quick, 10);
-            assert!((MIN_ROUNDS..=10).contains(&rounds), "{ms}: {rounds}");
-            assert!(p.warm_up_ms <= 100 && p.samples == 5 && p.measurement_ms >= 10);
-            let spent = 2 * u64::from(rounds) * (p.warm_up_ms + p.measurement_ms + SPAWN_MS);
-            assert!(spent <= ms.max(2 * u64::from(MIN_ROUNDS) * 35) + 2 * u64::from(rounds), "{ms}: {spent}");
+        for start_up in [0u64, SPAWN_MS, 40] {
+            for ms in [200u64, 1_000, 1_500, 8_000, 60_000] {
+                let (rounds, p) = wall_plan(Duration::from_millis(ms), &quick, 10, Duration::from_millis(start_up));
+                assert!((MIN_ROUNDS..=10).contains(&rounds), "{ms}: {rounds}");
+                assert!(p.warm_up_ms <= 100 && p.samples == 5 && p.measurement_ms >= 10);
+                let spent = 2 * u64::from(rounds) * (p.warm_up_ms + p.measurement_ms + start_up);
+                let least = 2 * u64::from(MIN_ROUNDS) * (20 + start_up);
+                assert!(spent <= ms.max(least) + 2 * u64::from(rounds), "{start_up} ms, {ms}: {spent}");
+            }
         }
-        assert_eq!(wall_plan(Duration::from_millis(8_000), &quick, 10).0, 10);
-        assert_eq!(wall_plan(Duration::from_millis(500), &quick, 10).0, MIN_ROUNDS);
+        assert_eq!(wall_plan(Duration::from_millis(8_000), &quick, 10, SPAWN).0, 10);
+        assert_eq!(wall_plan(Duration::from_millis(500), &quick, 10, SPAWN).0, MIN_ROUNDS);
+        // A slower start-up leaves less of each process to measure, and fewer rounds when the allowance
+        // is short: 1.2 s at 15 ms a start gives 10 rounds of 60 ms, at 40 ms 7 rounds of 85 ms.
+        let (r15, p15) = wall_plan(Duration::from_millis(1_200), &quick, 10, SPAWN);
+        let (r40, p40) = wall_plan(Duration::from_millis(1_200), &quick, 10, Duration::from_millis(40));
+        assert_eq!((r15, p15.warm_up_ms + p15.measurement_ms), (10, 45));
+        assert_eq!((r40, p40.warm_up_ms + p40.measurement_ms), (7, 45));
+    }
+
+    #[test]
+    fn start_up_is_the_lower_quartile_of_what_processes_took_beyond_their_plan() {
+        let plan = WallSettings { warm_up_ms: 20, measurement_ms: 40, samples: 5 };
+        let mut s = StartUp::default();
+        for ms in [90u64, 85, 88, 92, 86, 87, 89] {
+            s.record(Duration::from_millis(ms), &plan);
+        }
+        assert_eq!(s.estimate(), Duration::from_millis(SPAWN_MS), "too few timed: the assumption");
+        // A routine longer than its plan (the last three) does not move the estimate.
+        for ms in [91u64, 400, 900, 2_000] {
+            s.record(Duration::from_millis(ms), &plan);
+        }
+        assert_eq!(s.ms.len(), 11);
+        assert_eq!(s.estimate(), Duration::from_millis(27));
+        // A process quicker than its plan counts as no start-up, not as a negative one.
+        let mut quick = StartUp::default();
+        for _ in 0..StartUp::ENOUGH {
+            quick.record(Duration::from_millis(50), &plan);
+        }
+        assert_eq!(quick.estimate(), Duration::ZERO);
     }
 }

@@ -132,10 +132,10 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             RunMode::Quick => config.compare.quick_time_budget_s,
         })
     });
-    // The budget is the whole command's, up to the verdicts: building came out of it, and the reserve
-    // keeps back time for the last wall rounds' overshoot and the report. Attributing regressions comes
-    // after it, for at most MAX_ATTRIBUTED of them.
-    let measuring = budget.saturating_sub(command_started.elapsed()).saturating_sub(budget_reserve(budget));
+    // The budget is the whole command's, attribution of regressions and the report included: building
+    // came out of it, and measuring keeps back one reserve for the last wall rounds' overshoot and the
+    // report and another for attributing regressions.
+    let measuring = budget.saturating_sub(command_started.elapsed()).saturating_sub(budget_reserve(budget) * 2);
     let opts = interleave::Options {
         lanes: lanes.to_vec(),
         mode,
@@ -177,7 +177,10 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
             if base.head_dirty { " + uncommitted changes" } else { "" }
         ),
     );
-    let attributions = attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, &out_dir)?;
+    let deadline = command_started + budget.saturating_sub(REPORT_TIME);
+    let (attributions, unattributed) =
+        attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, deadline, &out_dir)?;
+    verdicts.warnings.extend(unattributed);
     write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions)?;
     eprintln!(
         "benchgate: wrote {} ({:.0}s in all, of a {}s budget)",
@@ -192,17 +195,21 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
 }
 
 /// At most this many regressed benchmarks are attributed (the largest regressions): each takes two
-/// callgrind and two DHAT runs per side, up to a minute for a long routine, after the time budget.
+/// callgrind and two DHAT runs per side, up to a minute for a long routine.
 const MAX_ATTRIBUTED: usize = 5;
 
-/// Time kept back from measuring for what follows it: the last wall rounds may overshoot their share
-/// (a routine longer than planned still gets the minimum rounds), then verdicts and the report. A
-/// thirtieth of the budget, between 5 and 30 seconds (measured: the full wall pass ended 1 s past its
-/// share on a quiet machine, 30 s past it with a second job on the cores; a quick one at the shortest
-/// plans 22 s past it, more than its 10 s reserve; the report takes a few seconds).
+/// Time kept back from measuring, twice: once for the last wall rounds' overshoot (a routine longer
+/// than planned still gets the minimum rounds), the verdicts and the report, and once for attributing
+/// regressions. A thirtieth of the budget each, between 5 and 30 seconds. Measured: the full wall pass
+/// ended 1 s past its share on a quiet machine, 30 s past it with a second job on the cores; a quick one
+/// at the shortest plans 22 s past it; the report took about 1 s; five attributions (both sides at
+/// once) 17 s in quick mode.
 fn budget_reserve(budget: std::time::Duration) -> std::time::Duration {
     (budget / 30).clamp(std::time::Duration::from_secs(5), std::time::Duration::from_secs(30))
 }
+
+/// What attribution leaves of the budget for writing the report (measured: about 1 s for all suites).
+const REPORT_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The workspace's root and its manifest's path relative to the git working tree: a worktree holds the
 /// whole repository, and the workspace may sit in a subdirectory of it.
@@ -226,14 +233,19 @@ pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathB
 /// op grew and the allocation sites that are new or grew: both sides' per-op profiles under callgrind
 /// and DHAT, kept in `attribution/` with a differential flamegraph. Without valgrind, or where a side
 /// cannot be profiled, says so and goes on: the verdicts stand without it.
+///
+/// Attribution starts only while the budget has time for it: before `deadline`, and with a second one
+/// only when the longest so far still fits. Returns the attributions and a warning for the verdicts
+/// naming the regressions left unattributed (too many, or out of time).
 fn attribute_regressions(
     verdicts: &crate::compare::Verdicts,
     base_sel: &BTreeMap<&str, &driver::BenchBinary>,
     head_sel: &BTreeMap<&str, &driver::BenchBinary>,
     config: &Config,
     mode: RunMode,
+    deadline: std::time::Instant,
     out_dir: &Path,
-) -> anyhow::Result<Vec<Attribution>> {
+) -> anyhow::Result<(Vec<Attribution>, Vec<String>)> {
     // The largest regression of each benchmark (its largest ratio over its regressed metrics), largest
     // first; an extra allocation in allocation-free code (ratio undefined) counts as the largest.
     let mut largest: BTreeMap<&str, f64> = BTreeMap::new();
@@ -245,29 +257,46 @@ fn attribute_regressions(
     }
     let mut regressed: Vec<(&str, f64)> = largest.into_iter().collect();
     regressed.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut warnings = Vec::new();
     if regressed.len() > MAX_ATTRIBUTED {
+        let others: Vec<&str> = regressed[MAX_ATTRIBUTED..].iter().map(|(id, _)| *id).collect();
         eprintln!(
             "benchgate: {} benchmarks regressed: attributing the {MAX_ATTRIBUTED} largest regressions, not the others",
             regressed.len()
         );
+        warnings
+            .push(format!("not attributed (only the {MAX_ATTRIBUTED} largest regressions are): {}", others.join(", ")));
         regressed.truncate(MAX_ATTRIBUTED);
     }
     let regressed: Vec<&str> = regressed.into_iter().map(|(id, _)| id).collect();
     if regressed.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), warnings));
     }
     if !crate::measure::instr::valgrind_available() {
         eprintln!("benchgate: valgrind is not installed: regressions are not attributed to functions");
-        return Ok(Vec::new());
+        return Ok((Vec::new(), warnings));
     }
     let dir = out_dir.join("attribution");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ops = config.instr(mode).extra_iters;
     let categories = config.profile.categories().map_err(|e| anyhow::anyhow!("profile.category: {e}"))?;
     let mut out = Vec::new();
+    let mut longest = std::time::Duration::ZERO;
     for (i, id) in regressed.iter().enumerate() {
         if driver::interrupted() {
             eprintln!("benchgate: interrupted: the remaining regressions are not attributed");
+            break;
+        }
+        let started = std::time::Instant::now();
+        if started + longest > deadline {
+            let left = regressed[i..].join(", ");
+            let why = if longest.is_zero() {
+                "building and measuring spent the time budget".to_owned()
+            } else {
+                format!("the longest attribution took {:.0}s and the time budget has less left", longest.as_secs_f64())
+            };
+            eprintln!("benchgate: {why}: not attributed: {left} (--time-budget gives more time)");
+            warnings.push(format!("not attributed within the time budget ({why}): {left}"));
             break;
         }
         eprint!("benchgate: attributing [{}/{}] {id} (callgrind, base and head) ...", i + 1, regressed.len());
@@ -304,11 +333,12 @@ fn attribute_regressions(
             }
             Err(e) => eprintln!(" not attributed: {e}"),
         }
+        longest = longest.max(started.elapsed());
     }
     let path = out_dir.join("attribution.json");
     crate::fsutil::write_atomic(&path, (serde_json::to_string_pretty(&out)? + "\n").as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// Both sides' profiles at once, base on this thread and head on another: valgrind's counts do not
