@@ -5,7 +5,10 @@
 //!
 //! A time budget spreads over the benchmarks: the deterministic lanes of all benchmarks run first and
 //! take what they take; then each benchmark's wall rounds get an equal share of what is left, sized by
-//! [`wall_plan`] and cut short when a routine turns out longer than planned. When what is left cannot
+//! [`wall_plan`] and cut short when a routine turns out longer than planned. The wall pass runs one
+//! round of every benchmark first, which times each benchmark's rounds, so that a benchmark whose
+//! minimum rounds cost more than its share (a long setup, a long routine) is given what it needs out of
+//! the others' shares ([`level`]) rather than running past the budget. When what is left cannot
 //! give every benchmark the minimum rounds ([`min_wall_time`]), the wall pass is skipped and says why.
 //! A benchmark whose binary is the same on both sides (same code digest) gets no wall rounds unless
 //! asked (`Options::measure_identical`): the same program cannot have changed, so its rounds could only
@@ -121,6 +124,95 @@ impl StartUp {
         ms.sort_unstable();
         Duration::from_millis(ms[ms.len() / 4])
     }
+}
+
+/// One benchmark's wall rounds, over the two steps of the wall pass.
+struct Timed {
+    /// Its index in `ids`.
+    i: usize,
+    /// Both sides are measured (else one side, or a failed one, runs as an ordinary run).
+    both: bool,
+    /// Rounds planned (fewer when the rounds run long).
+    rounds: u32,
+    plan: WallSettings,
+    links: [Option<(tempfile::TempDir, PathBuf)>; 2],
+    acc: [driver::WallAccumulator; 2],
+    done: u32,
+    /// Wall time of its rounds so far.
+    spent: Duration,
+}
+
+impl Timed {
+    /// What a round has taken, on average (zero before the first).
+    fn per_round(&self) -> Duration {
+        self.spent / self.done.max(1)
+    }
+
+    /// What the rounds it still needs to reach [`MIN_ROUNDS`] will take, from its rounds so far.
+    fn floor(&self) -> Duration {
+        if self.both { self.per_round() * MIN_ROUNDS.saturating_sub(self.done) } else { Duration::ZERO }
+    }
+
+    /// One round: both sides, in a random order.
+    #[allow(clippy::too_many_arguments)]
+    fn round(
+        &mut self,
+        sides: [(&Side<'_>, Option<(&BenchBinary, &DeclInfo)>); 2],
+        results: &mut [Option<BenchResult>; 2],
+        scratch: &Path,
+        config: &Config,
+        opts: &Options,
+        rng: &mut SplitMix64,
+        start_up: &mut StartUp,
+    ) -> Result<(), DriverError> {
+        let started = Instant::now();
+        let round = self.done;
+        let order: [usize; 2] = if rng.below(2) == 0 { [0, 1] } else { [1, 0] };
+        for k in order {
+            let (side, found) = sides[k];
+            let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
+            if self.acc[k].failed || !result.failures.is_empty() && self.rounds > 1 {
+                continue;
+            }
+            let report = scratch.join(format!("{}-{}-wall-{round}.json", self.i, side.label));
+            let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&self.plan), &report, side.ws);
+            let exe = self.links[k].as_ref().map_or(bin.exe.as_path(), |(_, l)| l.as_path());
+            let process_started = Instant::now();
+            let outcome = driver::wall_process(exe, &args, &report, config.timeout(), &side.out)?;
+            match outcome {
+                LaneOutcome::Done(Outcome::Wall(s)) => {
+                    if self.both {
+                        start_up.record(process_started.elapsed(), &self.plan);
+                    }
+                    self.acc[k].push(round, s)
+                }
+                other => {
+                    self.acc[k].failed = true;
+                    driver::record(result, Lane::Wall, other);
+                }
+            }
+        }
+        self.done += 1;
+        self.spent += started.elapsed();
+        Ok(())
+    }
+}
+
+/// The share of `left` each benchmark gets when every one gets the same, except those whose `floors`
+/// (what their minimum rounds take) are more, which get their floor: the `s` with the sum of
+/// `max(floor, s)` equal to `left`. Zero when the floors alone take all of it.
+fn level(left: Duration, floors: &[Duration]) -> Duration {
+    let mut floors = floors.to_vec();
+    floors.sort_unstable_by(|a, b| b.cmp(a));
+    let mut rest = left;
+    for (k, &floor) in floors.iter().enumerate() {
+        let share = rest / (floors.len() - k) as u32;
+        if share >= floor {
+            return share;
+        }
+        rest = rest.saturating_sub(floor);
+    }
+    Duration::ZERO
 }
 
 fn find<'a>(index: &'a Index, id: &str) -> Option<(&'a BenchBinary, &'a DeclInfo)> {
@@ -254,20 +346,20 @@ pub fn run<'a>(
                 left.as_secs()
             ),
         });
-        on_event(Event::Start { total: measured.len() });
         let wall_started = Instant::now();
         let mut start_up = StartUp::default();
-        for (n, &i) in measured.iter().enumerate() {
+        // First, one round of every benchmark, planned on an even share: what a round of each costs.
+        // Then the other rounds, benchmark by benchmark, each with its share of what is left, where a
+        // benchmark whose minimum rounds cost more than an even share gets that much ([`level`]): its
+        // overrun is taken from the others instead of running past the budget at the end.
+        let share = left / measured.len() as u32;
+        let mut timed: Vec<Timed> = Vec::with_capacity(measured.len());
+        for &i in &measured {
             let id = &ids[i];
-            on_event(Event::BenchStart { index: n + 1, total: measured.len(), id });
-            let bench_started = Instant::now();
-            let allowance = left.saturating_sub(wall_started.elapsed()) / (measured.len() - n) as u32;
             let (b, h) = (find(base.index, id), find(head.index, id));
-            let results = &mut all[i];
-            let sides = [(&*base, b), (&*head, h)];
-            let both = results.iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
+            let both = all[i].iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
             let (rounds, plan) = if both {
-                wall_plan(allowance, &config.wall(opts.mode), opts.max_rounds, start_up.estimate())
+                wall_plan(share, &config.wall(opts.mode), opts.max_rounds, start_up.estimate())
             } else {
                 // One side only (a new or removed benchmark) or a failed side: measured as an ordinary run.
                 config.wall_processes(opts.mode)
@@ -277,51 +369,52 @@ pub fn run<'a>(
             // offset of everything allocated after it (measured in the instr lane: +0.65% of malloc's
             // instructions on one benchmark).
             let links = [link(b.map(|(bin, _)| bin))?, link(h.map(|(bin, _)| bin))?];
-            let mut acc: [driver::WallAccumulator; 2] = Default::default();
-            let mut done = 0;
-            for round in 0..rounds {
+            let mut t = Timed { i, both, rounds, plan, links, acc: Default::default(), done: 0, spent: Duration::ZERO };
+            if both {
+                t.round(
+                    [(&*base, b), (&*head, h)],
+                    &mut all[i],
+                    scratch.path(),
+                    config,
+                    opts,
+                    &mut rng,
+                    &mut start_up,
+                )?;
+            }
+            timed.push(t);
+        }
+        on_event(Event::Phase {
+            text: &format!(
+                "first round of each benchmark timed in {:.0}s; the other rounds:",
+                wall_started.elapsed().as_secs_f64()
+            ),
+        });
+        on_event(Event::Start { total: measured.len() });
+        for n in 0..timed.len() {
+            let floors: Vec<Duration> = timed[n..].iter().map(Timed::floor).collect();
+            let t = &mut timed[n];
+            let id = &ids[t.i];
+            on_event(Event::BenchStart { index: n + 1, total: measured.len(), id });
+            let bench_started = Instant::now();
+            let allowance = floors[0].max(level(left.saturating_sub(wall_started.elapsed()), &floors));
+            let (b, h) = (find(base.index, id), find(head.index, id));
+            let results = &mut all[t.i];
+            while t.done < t.rounds {
                 // Rounds of a routine longer than planned stop at the allowance (never below the minimum).
-                let per_round = bench_started.elapsed() / done.max(1);
-                if both && done >= MIN_ROUNDS && bench_started.elapsed() + per_round > allowance {
+                if t.both && t.done >= MIN_ROUNDS && bench_started.elapsed() + t.per_round() > allowance {
                     break;
                 }
-                let order: [usize; 2] = if rng.below(2) == 0 { [0, 1] } else { [1, 0] };
-                for k in order {
-                    let (side, found) = sides[k];
-                    let (Some((bin, decl)), Some(result)) = (found, results[k].as_mut()) else { continue };
-                    if acc[k].failed || !result.failures.is_empty() && rounds > 1 {
-                        continue;
-                    }
-                    let report = scratch.path().join(format!("{i}-{}-wall-{round}.json", side.label));
-                    let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&plan), &report, side.ws);
-                    let exe = links[k].as_ref().map_or(bin.exe.as_path(), |(_, l)| l.as_path());
-                    let process_started = Instant::now();
-                    let outcome = driver::wall_process(exe, &args, &report, config.timeout(), &side.out)?;
-                    match outcome {
-                        LaneOutcome::Done(Outcome::Wall(s)) => {
-                            if both {
-                                start_up.record(process_started.elapsed(), &plan);
-                            }
-                            acc[k].push(round, s)
-                        }
-                        other => {
-                            acc[k].failed = true;
-                            driver::record(result, Lane::Wall, other);
-                        }
-                    }
-                }
-                done += 1;
+                t.round([(&*base, b), (&*head, h)], results, scratch.path(), config, opts, &mut rng, &mut start_up)?;
             }
-            for (a, result) in acc.into_iter().zip(results.iter_mut()) {
+            for (a, result) in std::mem::take(&mut t.acc).into_iter().zip(results.iter_mut()) {
                 if let Some(result) = result.as_mut() {
-                    a.finish_into(done > 1, &mut result.metrics);
+                    a.finish_into(t.done > 1, &mut result.metrics);
                 }
             }
             for r in results.iter_mut().flatten() {
                 driver::finish_metrics(r);
             }
-            let elapsed = bench_started.elapsed();
-            on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed });
+            on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed: t.spent });
             keep(base, head, results)?;
         }
         let start_up = if start_up.ms.len() >= StartUp::ENOUGH {
@@ -595,6 +688,25 @@ mod tests {
         let (r40, p40) = wall_plan(Duration::from_millis(1_200), &quick, 10, Duration::from_millis(40));
         assert_eq!((r15, p15.warm_up_ms + p15.measurement_ms), (10, 45));
         assert_eq!((r40, p40.warm_up_ms + p40.measurement_ms), (7, 45));
+    }
+
+    #[test]
+    fn a_benchmark_whose_minimum_rounds_cost_more_than_a_share_gets_them_from_the_others() {
+        let s = Duration::from_secs;
+        // Even shares when no floor is above them.
+        assert_eq!(level(s(30), &[s(1), s(2), s(3)]), s(10));
+        // One expensive benchmark (20 s) of three in 30 s: the other two share the 10 s left.
+        assert_eq!(level(s(30), &[s(1), s(20), s(2)]), s(5));
+        // Two expensive ones: the third gets what they leave.
+        assert_eq!(level(s(30), &[s(12), s(1), s(14)]), s(4));
+        // Floors that alone take everything leave nothing to share.
+        assert_eq!(level(s(30), &[s(20), s(15)]), Duration::ZERO);
+        assert_eq!(level(s(30), &[]), Duration::ZERO);
+        // What is handed out adds up to what is left (up to rounding).
+        let floors = [s(7), Duration::from_millis(300), s(2), Duration::ZERO, s(11)];
+        let share = level(s(40), &floors);
+        let total: Duration = floors.iter().map(|f| (*f).max(share)).sum();
+        assert!(s(40) - total < Duration::from_millis(1), "{total:?}");
     }
 
     #[test]
