@@ -135,12 +135,14 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the extra allocation: {}", stderr(&out));
     let out_dir = p.join("target/report");
-    // At most 12 rounds, so that the wall pass ends well inside the budget and leaves time to attribute
-    // both regressions even on a loaded machine (attribution starts only while the budget has time).
+    // At most 12 rounds, so that the wall pass (at most about 30 s here) ends well inside a generous
+    // budget and leaves time to attribute both regressions even on a loaded machine, where rebuilding the
+    // base after the bisect test and counting under valgrind take long (attribution starts only while the
+    // budget has time).
     let config = p.join("target/rounds.toml");
     std::fs::write(&config, "[compare]\nrounds = 12\n").unwrap();
     let out = benchgate(p)
-        .args(["run", "--quick", "--compare", "main", "--time-budget", "75s", "--seed", "7", "--config"])
+        .args(["run", "--quick", "--compare", "main", "--time-budget", "180s", "--seed", "7", "--config"])
         .arg(&config)
         .arg("--out")
         .arg(&out_dir)
