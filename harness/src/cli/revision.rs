@@ -201,9 +201,10 @@ const MAX_ATTRIBUTED: usize = 5;
 /// Time kept back from measuring, twice: once for the last wall rounds' overshoot (a routine longer
 /// than planned still gets the minimum rounds), the verdicts and the report, and once for attributing
 /// regressions. A thirtieth of the budget each, between 5 and 30 seconds. Measured: the full wall pass
-/// ended 1 s past its share on a quiet machine, 30 s past it with a second job on the cores; a quick one
-/// at the shortest plans 22 s past it; the report took about 1 s; five attributions (both sides at
-/// once) 17 s in quick mode.
+/// ended 1 s past its share on a quiet machine, 30 s past it with a second job on the cores (a quick one
+/// at the shortest plans 22 s past it before the pass paid long benchmarks' minimum rounds from the
+/// others' shares, 1 s after); the report took about 1 s; five attributions (both sides at once) 17 s
+/// in quick mode.
 fn budget_reserve(budget: std::time::Duration) -> std::time::Duration {
     (budget / 30).clamp(std::time::Duration::from_secs(5), std::time::Duration::from_secs(30))
 }
@@ -342,8 +343,8 @@ fn attribute_regressions(
 }
 
 /// Both sides' profiles at once, base on this thread and head on another: valgrind's counts do not
-/// depend on the load, and attribution runs after the time budget (measured: five attributions took
-/// 30-36 s one side after the other).
+/// depend on the load, and attribution's time comes out of the budget (measured: five attributions took
+/// 30-36 s one side after the other, 17 s both at once).
 fn both_sides<T: Send>(
     base: impl FnOnce() -> Result<T, String>,
     head: impl FnOnce() -> Result<T, String> + Send,
