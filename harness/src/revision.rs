@@ -137,8 +137,10 @@ pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Re
     remove_temp_branches(&repo)?;
     if let Ok(wt) = repo.find_worktree(name) {
         // The directory must still be this repository's worktree: with one target directory shared by
-        // several repositories (a global CARGO_TARGET_DIR), another one may have replaced it.
-        let admin = Repository::open_from_worktree(&wt).ok().and_then(|r| r.path().canonicalize().ok());
+        // several repositories (a global CARGO_TARGET_DIR), another one may have replaced it. Its `.git`
+        // file must name this repository's administrative directory for the worktree. (Opening the
+        // worktree cannot tell: it follows that same `.git` file, into whichever repository wrote it.)
+        let admin = repo.commondir().join("worktrees").join(name).canonicalize().ok();
         let points_to = std::fs::read_to_string(path.join(".git"))
             .ok()
             .and_then(|t| t.trim().strip_prefix("gitdir:").map(|g| path.join(g.trim())))
@@ -363,9 +365,12 @@ mod tests {
         // One target directory for several projects (a global CARGO_TARGET_DIR): each replaces the
         // other's worktree at the same path, and each gets its own commit checked out.
         let (a, b, shared) = (repo(), repo(), tempfile::tempdir().unwrap());
-        std::fs::write(b.path().join("a.txt"), "b's own\n").unwrap();
-        assert_ne!(std::fs::read_to_string(a.path().join("a.txt")).unwrap(), "b's own\n");
-        sh(b.path(), &["commit", "-qam", "b's own"]);
+        // Each head commit exists in its own repository only (repo() makes identical commits when both
+        // are made within one second, which once hid that the other repository's worktree was used).
+        for (r, text) in [(&a, "a's own\n"), (&b, "b's own\n")] {
+            std::fs::write(r.path().join("a.txt"), text).unwrap();
+            sh(r.path(), &["commit", "-qam", text.trim()]);
+        }
         let wt = shared.path().join("worktrees/base");
         for _ in 0..2 {
             for r in [&a, &b] {
@@ -375,6 +380,24 @@ mod tests {
                 assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), want);
             }
         }
+    }
+
+    #[test]
+    fn a_worktree_is_reused_when_benchgate_runs_in_a_linked_worktree() {
+        // The user's checkout may itself be a linked worktree: the base worktree belongs to the common
+        // repository, and is reused (its administrative directory survives), not pruned on every run.
+        let d = repo();
+        let mine = d.path().join("mine");
+        sh(d.path(), &["worktree", "add", "-q", "--detach", mine.to_str().unwrap(), "main"]);
+        let wt = mine.join("target/benchgate/worktrees/base");
+        let one = sh(d.path(), &["rev-parse", "main~1"]);
+        prepare_worktree(&mine, BASE_WORKTREE, &wt, &one).unwrap();
+        let marker = d.path().join(".git/worktrees").join(BASE_WORKTREE).join("kept");
+        std::fs::write(&marker, "").unwrap();
+        let three = sh(d.path(), &["rev-parse", "main"]);
+        prepare_worktree(&mine, BASE_WORKTREE, &wt, &three).unwrap();
+        assert_eq!(sh(&wt, &["rev-parse", "HEAD"]), three);
+        assert!(marker.exists(), "the worktree was re-created instead of reused");
     }
 
     #[test]
