@@ -325,7 +325,54 @@ fn bisect_finds_the_commit_that_changed_a_figure_stepping_around_one_that_does_n
         benchgate(p).args(["bisect", "--bench", "demo/double", "--good", "main", "--bad", "main~3"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not an ancestor"), "{}", stderr(&o));
+
+    // A comparison against a base that does not build: exit 2, naming the commit.
+    let broken = git_out(p, &["rev-parse", "--short=10", "main~4"]);
+    let o = benchgate(p)
+        .args(["run", "--quick", "--lanes", "alloc", "--compare", "main~4", "--no-merge-base"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("the base commit {broken} does not build")), "{}", stderr(&o));
+
+    // In the working tree, a benchmark on one side only (new), and one that panics in head: the first
+    // named and judged `new`, the second `failed`, exit 3 (no regression was measured).
+    let text = std::fs::read_to_string(p.join("benches/demo.rs")).unwrap();
+    let added = text
+        .replacen(
+            "    s.bench(\"steady\"",
+            "    s.bench(\"fresh\", |b: &mut Bencher| b.iter(|| work(black_box(10))));\n    s.bench(\"steady\"",
+            1,
+        )
+        .replacen(
+            "            work(black_box(50_000))",
+            "            if black_box(true) { panic!(\"broken in head\") }\n            work(black_box(50_000))",
+            1,
+        );
+    assert_eq!(added.matches("fresh").count() + added.matches("broken in head").count(), 2);
+    std::fs::write(p.join("benches/demo.rs"), &added).unwrap();
+    let out_dir = p.join("target/one-side");
+    let o = benchgate(p)
+        .args(["run", "--quick", "--lanes", "alloc", "--suite", "demo", "--compare", "HEAD", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("uncommitted changes"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("demo/fresh exists only in head (new)"), "{}", stderr(&o));
+    let of = |id: &str| -> Vec<String> {
+        verdicts(&out_dir).into_iter().filter(|(i, _, _)| i == id).map(|(_, _, v)| v).collect()
+    };
+    assert!(!of("demo/fresh").is_empty() && of("demo/fresh").iter().all(|v| v == "new"), "{:?}", of("demo/fresh"));
+    assert!(!of("demo/alloc").is_empty() && of("demo/alloc").iter().all(|v| v == "failed"), "{:?}", of("demo/alloc"));
+    let head = benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
+    let failure = head.benchmarks.iter().find(|b| b.id == "demo/alloc").map(|b| format!("{:?}", b.failures));
+    assert!(failure.as_deref().is_some_and(|f| f.contains("broken in head")), "{failure:?}");
+    std::fs::write(p.join("benches/demo.rs"), text).unwrap();
+
     // The user's checkout is untouched and no branch is left.
+    // (Cargo.lock aside: the copied lock file gets the test crate's own entry from cargo's first build.)
+    assert_eq!(git_out(p, &["status", "--porcelain", "--", ".", ":!Cargo.lock"]), "", "the working tree as it was");
     assert_eq!(git_out(p, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
     assert_eq!(git_out(p, &["branch", "--list"]).lines().count(), 2, "main and change");
 }
