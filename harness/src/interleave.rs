@@ -354,7 +354,14 @@ pub fn run<'a>(
         // overrun is taken from the others instead of running past the budget at the end.
         let share = left / measured.len() as u32;
         let mut timed: Vec<Timed> = Vec::with_capacity(measured.len());
+        let mut told = Instant::now();
         for &i in &measured {
+            if told.elapsed() >= FIRST_ROUND_PROGRESS {
+                told = Instant::now();
+                on_event(Event::Phase {
+                    text: &format!("first round: {} of {} benchmarks timed", timed.len(), measured.len()),
+                });
+            }
             let id = &ids[i];
             let (b, h) = (find(base.index, id), find(head.index, id));
             let both = all[i].iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
@@ -441,6 +448,10 @@ pub fn run<'a>(
     }
     Ok(())
 }
+
+/// How often the first wall round (one round of every benchmark, without a line per benchmark) says how
+/// far it got.
+const FIRST_ROUND_PROGRESS: Duration = Duration::from_secs(10);
 
 /// At most this many counting processes run at once (callgrind holds a large binary's debug info in
 /// memory: several hundred MB per process).
