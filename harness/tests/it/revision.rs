@@ -57,7 +57,12 @@ fn write_bench(dir: &Path, double: u64, extra_alloc: bool, steady: u64) {
     std::fs::write(dir.join("benches/demo.rs"), text).unwrap();
 }
 
-fn repo() -> tempfile::TempDir {
+/// The repository of a test, holding a package named `package`. Each test names its own: the tests share
+/// one target directory, and cargo names a workspace's artifacts by package and path within the
+/// workspace, so two repositories with one package name would share builds, and cargo, which compares
+/// modification times, would hand one repository's build to the other whose files are older (seen when
+/// one test's working tree had edits the other's did not).
+fn repo(package: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -67,7 +72,7 @@ fn repo() -> tempfile::TempDir {
     std::fs::write(
         p.join("Cargo.toml"),
         format!(
-            "[workspace]\n\n[package]\nname = \"revdemo\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+            "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
              [[bench]]\nname = \"other\"\nharness = false\n\n\
              [profile.bench]\ndebug = \"line-tables-only\"\n",
@@ -123,7 +128,7 @@ fn verdicts(dir: &Path) -> Vec<(String, String, String)> {
 
 #[test]
 fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing_in_an_a_a_run() {
-    let d = repo();
+    let d = repo("revdemo");
     let p = d.path();
     // The time budget covers building, and a clean target directory builds every dependency twice (head,
     // and base in its worktree): a first comparison in the alloc lane alone builds both, so that the
@@ -247,7 +252,7 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
 /// A history for bisect: `base`, then commits that touch nothing measured, one that does not build
 /// (and its fix), one that doubles `demo/double`'s work and one that makes `demo/alloc` allocate.
 fn bisect_repo() -> tempfile::TempDir {
-    let d = repo();
+    let d = repo("revbisect");
     let p = d.path();
     git(p, &["checkout", "-q", "main"]);
     git(p, &["reset", "-q", "--hard", "HEAD~1"]);
