@@ -77,7 +77,7 @@ fn with_reported(mut outcome: Outcome, values: BTreeMap<String, Reported>) -> Ou
     match &mut outcome {
         Outcome::Wall(samples) => samples.reported = values,
         Outcome::Alloc { reported, .. } => *reported = values,
-        Outcome::Instr(_) | Outcome::Exec { .. } | Outcome::Probe { .. } => {}
+        Outcome::Exec { .. } | Outcome::Probe { .. } => {}
     }
     outcome
 }

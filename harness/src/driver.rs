@@ -13,7 +13,8 @@ use wait_timeout::ChildExt;
 use crate::config::Config;
 use crate::measure::instr;
 use crate::model::{
-    BenchResult, Failure, FailureKind, Lane, Meta, Metrics, Results, RunMode, SCHEMA_VERSION, ThroughputRate,
+    BenchResult, Failure, FailureKind, InstrCounts, Lane, Meta, Metrics, Results, RunMode, SCHEMA_VERSION,
+    ThroughputRate,
 };
 use crate::protocol::{DeclInfo, Outcome, PROTOCOL_VERSION, Report, ReportBody, flag};
 
@@ -348,7 +349,7 @@ fn list_binary(exe: &Path) -> Result<Vec<DeclInfo>, DriverError> {
     let report = dir.path().join("list.json");
     let args = vec![flag::LIST.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
     let err = |message: String| DriverError::Protocol { exe: exe.to_owned(), message };
-    match run_worker(exe, &args, &report, Duration::from_secs(60), &instr::ChildEnv::default()) {
+    match run_worker(exe, &args, &report, Duration::from_secs(60)) {
         Ok(ReportBody::List { benchmarks, duplicates }) if duplicates.is_empty() => Ok(benchmarks),
         Ok(ReportBody::List { duplicates, .. }) => {
             Err(err(format!("duplicate benchmark ids: {}", duplicates.join(", "))))
@@ -359,26 +360,15 @@ fn list_binary(exe: &Path) -> Result<Vec<DeclInfo>, DriverError> {
 }
 
 /// Runs one protocol request and reads its report, or describes how it failed.
-fn run_worker(
-    exe: &Path,
-    args: &[String],
-    report: &Path,
-    timeout: Duration,
-    env: &instr::ChildEnv,
-) -> Result<ReportBody, Failure> {
+fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> Result<ReportBody, Failure> {
     let dir = report.parent().unwrap_or(Path::new("."));
     let log_path = dir.join(format!("{}.log", report.file_name().unwrap_or_default().to_string_lossy()));
     let fail = |kind, message: String| Failure { kind, message };
     let log =
         std::fs::File::create(&log_path).map_err(|e| fail(FailureKind::Error, format!("cannot create log: {e}")))?;
     let log2 = log.try_clone().map_err(|e| fail(FailureKind::Error, e.to_string()))?;
-    let mut cmd = Command::new(exe);
-    for k in &env.remove {
-        cmd.env_remove(k);
-    }
-    let mut child = cmd
+    let mut child = Command::new(exe)
         .args(args)
-        .envs(env.set.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -446,6 +436,8 @@ pub struct RunOptions {
 #[derive(Clone)]
 pub(crate) enum LaneOutcome {
     Done(Outcome),
+    /// The instr lane's counts, which the driver takes itself under callgrind.
+    Counted(InstrCounts),
     Skipped(String),
     Failed(Failure),
 }
@@ -457,10 +449,9 @@ pub(crate) fn lane_outcome(
     args: &[String],
     report: &Path,
     timeout: Duration,
-    env: &instr::ChildEnv,
     results_file: &Path,
 ) -> Result<LaneOutcome, DriverError> {
-    let outcome = run_worker(exe, args, report, timeout, env);
+    let outcome = run_worker(exe, args, report, timeout);
     if interrupted() {
         // The benchmark in progress is dropped, not recorded as failed.
         return Err(DriverError::Interrupted(results_file.to_owned()));
@@ -491,7 +482,7 @@ pub(crate) fn wall_process(
     results_file: &Path,
 ) -> Result<LaneOutcome, DriverError> {
     drop_cached_pages(exe);
-    lane_outcome(exe, args, report, timeout, &instr::ChildEnv::default(), results_file)
+    lane_outcome(exe, args, report, timeout, results_file)
 }
 
 /// Asks the kernel to drop a file's clean cached pages (best effort: pages still mapped stay).
@@ -512,6 +503,12 @@ fn drop_cached_pages(path: &Path) {
 pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome) {
     match outcome {
         LaneOutcome::Done(o) => apply(&mut result.metrics, o),
+        LaneOutcome::Counted(counts) => {
+            let m = &mut result.metrics;
+            m.instructions_per_op = Some(counts.instructions_per_op());
+            m.estimated_cycles_per_op = counts.estimated_cycles_per_op();
+            m.instr = Some(counts);
+        }
         LaneOutcome::Skipped(why) => {
             result.skipped.insert(lane, why);
         }
@@ -628,13 +625,12 @@ pub fn run(
     let scratch = tempfile::tempdir_in(ensure_dir(&ws.state_dir())?)
         .map_err(|source| DriverError::Io { path: ws.state_dir(), source })?;
 
-    // The instr lane needs valgrind and the pinned gungraun runner; without them it is skipped with
-    // one line, never a crash.
-    let mut instr_env = instr::ChildEnv::default();
+    // The instr lane needs valgrind; without it the lane is skipped with one line, never a crash.
+    let mut valgrind: Option<instr::Valgrind> = None;
     let mut instr_skip: Option<String> = None;
     if opts.lanes.contains(&Lane::Instr) {
-        match instr::prepare(&instr::tools_dir(&ws.state_dir().join("tools"))) {
-            Ok(env) => instr_env = env,
+        match instr::Valgrind::find(&config.instr.pass_env) {
+            Ok(v) => valgrind = Some(v),
             Err(why) => {
                 on_event(Event::LaneSkipped { lane: Lane::Instr, reason: &why });
                 instr_skip = Some(why);
@@ -661,7 +657,7 @@ pub fn run(
                 let mut acc = WallAccumulator::default();
                 for p in 0..processes {
                     let report = scratch.path().join(format!("{i}-wall-{p}.json"));
-                    let args = lane_args(lane, decl, config, opts.mode, Some(&plan), &report, ws);
+                    let args = lane_args(lane, decl, config, opts.mode, Some(&plan), &report);
                     match wall_process(&bin.exe, &args, &report, config.timeout(), &opts.out)? {
                         LaneOutcome::Done(Outcome::Wall(s)) => acc.push(p, s),
                         other => {
@@ -674,10 +670,16 @@ pub fn run(
                 acc.finish_into(processes > 1, &mut result.metrics);
                 continue;
             }
+            if let (Lane::Instr, Some(valgrind)) = (lane, &valgrind) {
+                let settings = config.instr(opts.mode);
+                let outcome =
+                    instr_outcome(valgrind, bin, &decl.id, settings, scratch.path(), config.timeout(), &opts.out)?;
+                record(&mut result, lane, outcome);
+                continue;
+            }
             let report = scratch.path().join(format!("{i}-{lane}.json"));
-            let args = lane_args(lane, decl, config, opts.mode, None, &report, ws);
-            let env = if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() };
-            let outcome = lane_outcome(&bin.exe, &args, &report, config.timeout(), &env, &opts.out)?;
+            let args = lane_args(lane, decl, config, opts.mode, None, &report);
+            let outcome = lane_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?;
             record(&mut result, lane, outcome);
         }
         finish_metrics(&mut result);
@@ -696,7 +698,8 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
     Ok(dir)
 }
 
-/// The protocol arguments for one lane of one benchmark; `wall` overrides the configured wall settings.
+/// The protocol arguments for the wall or alloc lane of one benchmark; `wall` overrides the configured
+/// wall settings.
 pub(crate) fn lane_args(
     lane: Lane,
     decl: &DeclInfo,
@@ -704,7 +707,6 @@ pub(crate) fn lane_args(
     mode: RunMode,
     wall: Option<&crate::config::WallSettings>,
     report: &Path,
-    ws: &Workspace,
 ) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     match lane {
@@ -719,20 +721,48 @@ pub(crate) fn lane_args(
             args.extend([flag::RUN.into(), decl.id.clone(), flag::LANE.into(), "alloc".into()]);
             args.extend([flag::ITERS.into(), config.alloc_iters(mode).to_string()]);
         }
-        Lane::Instr => {
-            let settings = config.instr(mode);
-            args.extend([flag::INSTR.into(), decl.id.clone()]);
-            args.extend([flag::ITERS.into(), format!("1,{}", 1 + settings.extra_iters)]);
-            args.extend([flag::CACHE_SIM.into(), if settings.cache_sim { "yes" } else { "no" }.into()]);
-            if !config.instr.pass_env.is_empty() {
-                args.extend([flag::PASS_ENV.into(), config.instr.pass_env.join(",")]);
-            }
-            let home = ws.state_dir().join("gungraun");
-            args.extend([flag::HOME.into(), home.display().to_string()]);
-        }
+        // Counted by the driver under callgrind ([`instr_outcome`]), not by a protocol request.
+        Lane::Instr => unreachable!("the instr lane has no protocol request"),
     }
     args.extend([flag::REPORT.into(), report.display().to_string()]);
     args
+}
+
+/// Counts benchmark `id` of `bin` in the instr lane under callgrind ([`instr::count`]): asks the binary
+/// first whether the benchmark has per-iteration setup, which is then counted alone and subtracted. An
+/// interrupt ends the whole run, as in [`lane_outcome`].
+pub(crate) fn instr_outcome(
+    valgrind: &instr::Valgrind,
+    bin: &BenchBinary,
+    id: &str,
+    settings: crate::config::InstrSettings,
+    scratch: &Path,
+    timeout: Duration,
+    results_file: &Path,
+) -> Result<LaneOutcome, DriverError> {
+    let batched = match probe_batched(bin, id, timeout) {
+        Ok(b) => b,
+        Err(message) => return Ok(LaneOutcome::Failed(Failure { kind: FailureKind::Error, message })),
+    };
+    let req =
+        instr::Request { exe: &bin.exe, id, batched, extra_iters: settings.extra_iters, cache_sim: settings.cache_sim };
+    let counted = instr::count(valgrind, &req, scratch, timeout, &interrupted);
+    if interrupted() {
+        return Err(DriverError::Interrupted(results_file.to_owned()));
+    }
+    Ok(match counted {
+        Ok(counts) => LaneOutcome::Counted(counts),
+        Err(e) => {
+            let kind = if e.timed_out {
+                FailureKind::Timeout
+            } else if e.message.contains("panicked at") {
+                FailureKind::Panic
+            } else {
+                FailureKind::Error
+            };
+            LaneOutcome::Failed(Failure { kind, message: e.message })
+        }
+    })
 }
 
 /// Derives what needs several lanes' figures once a benchmark's lanes have run: the throughput at the
@@ -764,11 +794,6 @@ fn apply(metrics: &mut Metrics, outcome: Outcome) {
             metrics.alloc = Some(counts);
             add_reported(metrics, reported);
         }
-        Outcome::Instr(counts) => {
-            metrics.instructions_per_op = Some(counts.instructions_per_op());
-            metrics.estimated_cycles_per_op = counts.estimated_cycles_per_op();
-            metrics.instr = Some(counts);
-        }
         Outcome::Exec { .. } | Outcome::Probe { .. } => {}
     }
 }
@@ -788,7 +813,7 @@ pub fn probe_batched(bin: &BenchBinary, id: &str, timeout: Duration) -> Result<b
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let report = dir.path().join("probe.json");
     let args = [flag::PROBE.to_owned(), id.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
-    match run_worker(&bin.exe, &args, &report, timeout, &instr::ChildEnv::default()) {
+    match run_worker(&bin.exe, &args, &report, timeout) {
         Ok(ReportBody::Outcome(Outcome::Probe { batched })) => Ok(batched),
         Ok(ReportBody::Error(e)) => Err(e),
         Ok(other) => Err(format!("unexpected report: {other:?}")),

@@ -175,7 +175,7 @@ impl Timed {
                 continue;
             }
             let report = scratch.join(format!("{}-{}-wall-{round}.json", self.i, side.label));
-            let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&self.plan), &report, side.ws);
+            let args = driver::lane_args(Lane::Wall, decl, config, opts.mode, Some(&self.plan), &report);
             let exe = self.links[k].as_ref().map_or(bin.exe.as_path(), |(_, l)| l.as_path());
             let process_started = Instant::now();
             let outcome = driver::wall_process(exe, &args, &report, config.timeout(), &side.out)?;
@@ -220,8 +220,17 @@ fn find<'a>(index: &'a Index, id: &str) -> Option<(&'a BenchBinary, &'a DeclInfo
 }
 
 /// The cache file of a deterministic lane's outcome: the same code, benchmark and settings give the
-/// same counts.
-fn cache_path(dir: &Path, bin: &BenchBinary, id: &str, lane: Lane, config: &Config, mode: RunMode) -> Option<PathBuf> {
+/// same counts. For the instr lane the settings include the counter (callgrind), valgrind's version
+/// and the environment passed to the measured process, each of which moves the counts.
+fn cache_path(
+    dir: &Path,
+    bin: &BenchBinary,
+    id: &str,
+    lane: Lane,
+    config: &Config,
+    mode: RunMode,
+    valgrind: Option<&instr::Valgrind>,
+) -> Option<PathBuf> {
     if bin.digest.is_empty() {
         return None;
     }
@@ -229,7 +238,17 @@ fn cache_path(dir: &Path, bin: &BenchBinary, id: &str, lane: Lane, config: &Conf
         Lane::Alloc => format!("iters={}", config.alloc_iters(mode)),
         Lane::Instr => {
             let i = config.instr(mode);
-            format!("extra={},cache_sim={},protocol={}", i.extra_iters, i.cache_sim, crate::protocol::PROTOCOL_VERSION)
+            let (version, env) = valgrind.map_or((String::new(), String::new()), |v| {
+                let env: Vec<String> =
+                    v.env.iter().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+                (v.version.clone(), env.join(","))
+            });
+            format!(
+                "extra={},cache_sim={},protocol={},counter=callgrind,{version},env=[{env}]",
+                i.extra_iters,
+                i.cache_sim,
+                crate::protocol::PROTOCOL_VERSION
+            )
         }
         Lane::Wall => return None,
     };
@@ -263,11 +282,11 @@ pub fn run<'a>(
     counting.instr.cache_sim = false;
     counting.instr.quick.cache_sim = false;
     let config = &counting;
-    let mut instr_env = instr::ChildEnv::default();
+    let mut valgrind: Option<instr::Valgrind> = None;
     let mut instr_skip: Option<String> = None;
     if opts.lanes.contains(&Lane::Instr) {
-        match instr::prepare(&instr::tools_dir(&head.ws.state_dir().join("tools"))) {
-            Ok(env) => instr_env = env,
+        match instr::Valgrind::find(&config.instr.pass_env) {
+            Ok(v) => valgrind = Some(v),
             Err(why) => {
                 on_event(Event::LaneSkipped { lane: Lane::Instr, reason: &why });
                 instr_skip = Some(why);
@@ -290,7 +309,7 @@ pub fn run<'a>(
             workers: if lane == Lane::Instr { counting_workers() } else { 1 },
             last: n + 1 == deterministic.len(),
             skip: if lane == Lane::Instr { instr_skip.as_deref() } else { None },
-            env: if lane == Lane::Instr { instr_env.clone() } else { instr::ChildEnv::default() },
+            valgrind: if lane == Lane::Instr { valgrind.clone() } else { None },
             scratch: scratch.path(),
         };
         counting.run(base, head, ids, &mut all, config, opts, on_event)?;
@@ -475,17 +494,45 @@ struct Counting<'s> {
     last: bool,
     /// Why the lane cannot run here, if it cannot.
     skip: Option<&'s str>,
-    env: instr::ChildEnv,
+    /// For the instr lane: the valgrind that counts.
+    valgrind: Option<instr::Valgrind>,
     scratch: &'s Path,
 }
 
-/// One counting process to run.
+/// One count to take: a protocol request (alloc), or runs under callgrind (instr).
 struct Job {
-    exe: PathBuf,
-    args: Vec<String>,
-    report: PathBuf,
+    what: JobKind,
     results_file: PathBuf,
     cache: Option<PathBuf>,
+}
+
+enum JobKind {
+    Request { exe: PathBuf, args: Vec<String>, report: PathBuf },
+    Instr { bin: BenchBinary, id: String },
+}
+
+/// What the cache keeps of a deterministic lane's outcome.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Cached {
+    Alloc(Outcome),
+    Instr(crate::model::InstrCounts),
+}
+
+impl Cached {
+    fn of(outcome: &LaneOutcome) -> Option<Cached> {
+        match outcome {
+            LaneOutcome::Done(o) => Some(Cached::Alloc(o.clone())),
+            LaneOutcome::Counted(c) => Some(Cached::Instr(*c)),
+            LaneOutcome::Skipped(_) | LaneOutcome::Failed(_) => None,
+        }
+    }
+
+    fn outcome(self) -> LaneOutcome {
+        match self {
+            Cached::Alloc(o) => LaneOutcome::Done(o),
+            Cached::Instr(c) => LaneOutcome::Counted(c),
+        }
+    }
 }
 
 enum Slot {
@@ -517,13 +564,13 @@ impl Counting<'_> {
                     slot[k] = Some(Slot::Ready(LaneOutcome::Skipped(why.to_owned())));
                     continue;
                 }
-                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode);
+                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode, self.valgrind.as_ref());
                 if let Some(o) = cached
                     .as_ref()
                     .and_then(|p| std::fs::read(p).ok())
-                    .and_then(|t| serde_json::from_slice::<Outcome>(&t).ok())
+                    .and_then(|t| serde_json::from_slice::<Cached>(&t).ok())
                 {
-                    slot[k] = Some(Slot::Ready(LaneOutcome::Done(o)));
+                    slot[k] = Some(Slot::Ready(o.outcome()));
                     continue;
                 }
                 // The same binary on both sides: counted once.
@@ -534,10 +581,15 @@ impl Counting<'_> {
                     slot[1] = Some(Slot::Job(*j));
                     continue;
                 }
-                let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
-                let args = driver::lane_args(lane, decl, config, opts.mode, None, &report, side.ws);
+                let what = if lane == Lane::Instr {
+                    JobKind::Instr { bin: bin.clone(), id: id.clone() }
+                } else {
+                    let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
+                    let args = driver::lane_args(lane, decl, config, opts.mode, None, &report);
+                    JobKind::Request { exe: bin.exe.clone(), args, report }
+                };
                 keys[k] = cached.clone();
-                jobs.push(Job { exe: bin.exe.clone(), args, report, results_file: side.out.clone(), cache: cached });
+                jobs.push(Job { what, results_file: side.out.clone(), cache: cached });
                 slot[k] = Some(Slot::Job(jobs.len() - 1));
             }
             slots.push(slot);
@@ -554,17 +606,37 @@ impl Counting<'_> {
         let timeout = config.timeout();
         std::thread::scope(|scope| {
             for _ in 0..self.workers.min(jobs.len()) {
-                let (tx, jobs, next, stop, env) = (tx.clone(), &jobs, &next, &stop, &self.env);
+                let (tx, jobs, next, stop, valgrind) = (tx.clone(), &jobs, &next, &stop, &self.valgrind);
+                let settings = config.instr(opts.mode);
                 scope.spawn(move || {
                     while !stop.load(Ordering::SeqCst) {
                         let j = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = jobs.get(j) else { break };
                         let t = Instant::now();
-                        let r = driver::lane_outcome(&job.exe, &job.args, &job.report, timeout, env, &job.results_file);
+                        let r = match (&job.what, valgrind) {
+                            (JobKind::Request { exe, args, report }, _) => {
+                                driver::lane_outcome(exe, args, report, timeout, &job.results_file)
+                            }
+                            (JobKind::Instr { bin, id }, Some(valgrind)) => {
+                                let scratch = self.scratch;
+                                driver::instr_outcome(
+                                    valgrind,
+                                    bin,
+                                    id,
+                                    settings.clone(),
+                                    scratch,
+                                    timeout,
+                                    &job.results_file,
+                                )
+                            }
+                            (JobKind::Instr { .. }, None) => unreachable!("instr jobs are made only with valgrind"),
+                        };
                         match (&r, &job.cache) {
-                            (Ok(LaneOutcome::Done(o)), Some(path)) => {
-                                let text = serde_json::to_vec(o).expect("outcome serializes");
-                                let _ = crate::fsutil::write_atomic(path, &text);
+                            (Ok(o), Some(path)) => {
+                                if let Some(c) = Cached::of(o) {
+                                    let text = serde_json::to_vec(&c).expect("outcome serializes");
+                                    let _ = crate::fsutil::write_atomic(path, &text);
+                                }
                             }
                             (Err(_), _) => stop.store(true, Ordering::SeqCst),
                             _ => {}

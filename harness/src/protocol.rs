@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::wall::{WallPlan, WallSamples};
-use crate::model::{AllocCounts, InstrCounts, Reported, Throughput};
+use crate::model::{AllocCounts, Reported, Throughput};
 
 pub const PROTOCOL_VERSION: u32 = 2;
 
@@ -58,7 +58,6 @@ pub enum Outcome {
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         reported: BTreeMap<String, Reported>,
     },
-    Instr(InstrCounts),
     Exec {
         iters: u64,
     },
@@ -92,7 +91,6 @@ pub mod flag {
     pub const LIST: &str = "--benchgate-list";
     pub const RUN: &str = "--benchgate-run";
     pub const EXEC: &str = "--benchgate-exec";
-    pub const INSTR: &str = "--benchgate-instr";
     /// Answers whether a benchmark has per-iteration setup (`Outcome::Probe`).
     pub const PROBE: &str = "--benchgate-probe";
     pub const REPORT: &str = "--report";
@@ -102,7 +100,4 @@ pub mod flag {
     pub const WARM_UP_MS: &str = "--warm-up-ms";
     pub const MEASUREMENT_MS: &str = "--measurement-ms";
     pub const SAMPLES: &str = "--samples";
-    pub const HOME: &str = "--home";
-    pub const CACHE_SIM: &str = "--cache-sim";
-    pub const PASS_ENV: &str = "--pass-env";
 }

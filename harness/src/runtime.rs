@@ -72,29 +72,6 @@ fn run<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: &[Strin
     if let Some(id) = arg(flag::PROBE) {
         return emit(report_path.as_deref(), run_task(groups, default_suite, id, Task::Probe));
     }
-    if let Some(id) = arg(flag::INSTR) {
-        let home = arg(flag::HOME).ok_or("--home is required")?;
-        let iters = arg(flag::ITERS).ok_or("--iters A,B is required")?;
-        let (a, b) = iters.split_once(',').ok_or("--iters takes A,B")?;
-        let parse = |s: &str| s.parse::<u64>().map_err(|_| format!("bad iteration count `{s}`"));
-        let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-        // A batched routine's per-iteration setup must be measured separately and subtracted.
-        let batched = match run_task(groups, default_suite, id, Task::Probe) {
-            ReportBody::Outcome(crate::protocol::Outcome::Probe { batched }) => batched,
-            ReportBody::Error(e) => return emit(report_path.as_deref(), ReportBody::Error(e)),
-            other => return Err(format!("unexpected probe outcome {other:?}")),
-        };
-        let cache_sim = arg(flag::CACHE_SIM) != Some("no");
-        let pass_env: Vec<String> =
-            arg(flag::PASS_ENV).map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default();
-        let iters = [parse(a)?, parse(b)?];
-        let body = match crate::measure::instr::measure(&exe, id, iters, batched, cache_sim, &pass_env, Path::new(home))
-        {
-            Ok(counts) => ReportBody::Outcome(crate::protocol::Outcome::Instr(counts)),
-            Err(e) => ReportBody::Error(e.to_string()),
-        };
-        return emit(report_path.as_deref(), body);
-    }
     if let Some(id) = arg(flag::RUN) {
         let task = match arg(flag::LANE) {
             Some("wall") => Task::Wall(WallPlan {

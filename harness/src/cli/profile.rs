@@ -331,7 +331,7 @@ fn alloc_counts(
 }
 
 pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: ProfileArgs) -> anyhow::Result<i32> {
-    if !crate::measure::instr::valgrind_available() {
+    if crate::measure::instr::Valgrind::find(&[]).is_err() {
         bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
     }
     let ws = Workspace::discover(manifest)?;

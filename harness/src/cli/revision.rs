@@ -273,7 +273,7 @@ fn attribute_regressions(
     if regressed.is_empty() {
         return Ok((Vec::new(), warnings));
     }
-    if !crate::measure::instr::valgrind_available() {
+    if crate::measure::instr::Valgrind::find(&[]).is_err() {
         eprintln!("benchgate: valgrind is not installed: regressions are not attributed to functions");
         return Ok((Vec::new(), warnings));
     }

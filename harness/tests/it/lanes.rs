@@ -270,9 +270,12 @@ fn interrupt_keeps_finished_benchmarks() {
     assert_eq!(r.benchmarks.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["special/count"]);
 }
 
+/// The same binary counted from two directories whose paths differ in length, as base and head of a
+/// comparison are, gives the same instructions per op; so does a second count (ASLR off, environment
+/// cleared).
 #[test]
 fn instruction_counts_do_not_depend_on_where_the_binary_lies() {
-    use benchgate::protocol::{Outcome, Report, ReportBody};
+    use benchgate::measure::instr::{Request, Valgrind, count};
     if !valgrind_installed() {
         eprintln!("valgrind not installed; not checked");
         return;
@@ -283,38 +286,22 @@ fn instruction_counts_do_not_depend_on_where_the_binary_lies() {
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = String::from_utf8_lossy(&out.stdout);
     let exe = printed.split_whitespace().next().expect("a command line");
-    let env = benchgate::measure::instr::prepare(&benchgate::measure::instr::tools_dir(&std::env::temp_dir()))
-        .unwrap_or_else(|why| panic!("{why}"));
-    // The same binary from two directories whose paths differ in length, as base and head of a
-    // comparison do. argv[0] lands on the heap, where it moved malloc's counts (brotli-5 decompress:
-    // +0.65%, measured by hand); `special/path-length` reads it every op, so its count would differ.
+    let valgrind = Valgrind::find(&[]).unwrap_or_else(|why| panic!("{why}"));
+    // argv[0] lands on the heap, where it moved malloc's counts (brotli-5 decompress: +0.65%, measured
+    // by hand); `special/path-length` reads it every op, so its count would differ without the link.
     let dir = tempfile::tempdir().unwrap();
-    let counts: Vec<[u64; 2]> = ["a", "a-much-longer-directory-name-like-a-worktree-under-target-benchgate"]
+    let per_op: Vec<f64> = ["a", "a-much-longer-directory-name-like-a-worktree-under-target-benchgate", "a"]
         .iter()
         .map(|name| {
             let copy = dir.path().join(name).join("fixture");
             std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
             std::fs::copy(exe, &copy).unwrap();
-            let report = dir.path().join(format!("{name}.json"));
-            let mut cmd = Command::new(&copy);
-            cmd.args(["--benchgate-instr", "special/path-length", "--iters", "1,11", "--home"])
-                .arg(dir.path().join(format!("{name}-home")))
-                .arg("--report")
-                .arg(&report);
-            for (k, v) in &env.set {
-                cmd.env(k, v);
-            }
-            for k in &env.remove {
-                cmd.env_remove(k);
-            }
-            let out = cmd.output().unwrap();
-            assert!(out.status.success(), "{}", stderr(&out));
-            let report: Report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-            match report.body {
-                ReportBody::Outcome(Outcome::Instr(c)) => c.instructions,
-                other => panic!("{other:?}"),
-            }
+            let req =
+                Request { exe: &copy, id: "special/path-length", batched: false, extra_iters: 10, cache_sim: false };
+            let c = count(&valgrind, &req, dir.path(), std::time::Duration::from_secs(120), &|| false).unwrap();
+            c.instructions_per_op()
         })
         .collect();
-    assert_eq!(counts[0][1] - counts[0][0], counts[1][1] - counts[1][0], "{counts:?}");
+    assert_eq!(per_op[0], per_op[1], "{per_op:?}");
+    assert_eq!(per_op[0], per_op[2], "{per_op:?}");
 }
