@@ -1,5 +1,5 @@
-//! The `benchgate` command: a thin shell over `benchgate::cli`.
+//! The `benchgate` command: a thin shell over `cargo_benchgate::cli`.
 
 fn main() {
-    std::process::exit(benchgate::cli::main(std::env::args_os()));
+    std::process::exit(cargo_benchgate::cli::main(std::env::args_os()));
 }

@@ -13,11 +13,11 @@ fn main() {
     let code = match args.next().as_deref().and_then(|a| a.to_str()) {
         Some("bench") => {
             let forwarded = [OsString::from("benchgate"), OsString::from("run")].into_iter().chain(args);
-            benchgate::cli::main(forwarded)
+            cargo_benchgate::cli::main(forwarded)
         }
         Some("schema") => {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results.schema.json");
-            match benchgate::fsutil::write_atomic(&path, benchgate::model::json_schema().as_bytes()) {
+            match cargo_benchgate::fsutil::write_atomic(&path, cargo_benchgate::model::json_schema().as_bytes()) {
                 Ok(()) => {
                     eprintln!("wrote {}", path.display());
                     0

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use benchgate::model::Results;
+use cargo_benchgate::model::Results;
 
 const BEGIN: &str = "<!-- benchgate:table:begin -->";
 const END: &str = "<!-- benchgate:table:end -->";
@@ -48,7 +48,7 @@ fn update_all(results_path: &Path) -> Result<(), String> {
         let section = section(&results, suite);
         let updated =
             splice(&text, &section).ok_or_else(|| format!("{}: no {BEGIN} ... {END} markers", readme.display()))?;
-        benchgate::fsutil::write_atomic(&readme, updated.as_bytes())
+        cargo_benchgate::fsutil::write_atomic(&readme, updated.as_bytes())
             .map_err(|e| format!("{}: {e}", readme.display()))?;
         eprintln!("wrote {}", readme.display());
     }
@@ -74,7 +74,7 @@ fn section(results: &Results, suite: &str) -> String {
     let mut out = format!(
         "Measured with `cargo xtask bench --suite {suite}{}` ({} mode, lanes {}) on {}: {}, {} cores, {gib:.0} GiB, {}, \
          rustc {}; {}.\n",
-        if m.mode == benchgate::model::RunMode::Quick { " --quick" } else { "" },
+        if m.mode == cargo_benchgate::model::RunMode::Quick { " --quick" } else { "" },
         m.mode,
         m.lanes.iter().map(|l| l.name()).collect::<Vec<_>>().join(", "),
         m.started_at.get(..10).unwrap_or(&m.started_at),
@@ -90,7 +90,7 @@ fn section(results: &Results, suite: &str) -> String {
         out.push_str(&format!("Libraries (from Cargo.lock): {}.\n", versions.join(", ")));
     }
     out.push('\n');
-    out.push_str(&benchgate::report::table::render_markdown(&only));
+    out.push_str(&cargo_benchgate::report::table::render_markdown(&only));
     out.push('\n');
     out
 }

@@ -292,6 +292,20 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(total))
 }
 
+/// The arguments of `cargo benchgate ARGS`, which cargo runs as `cargo-benchgate benchgate ARGS`: the
+/// program name becomes `benchgate` and the subcommand's name is dropped, so help and errors name the
+/// command the user typed. Run directly (`cargo-benchgate ARGS`), the arguments are kept.
+pub fn subcommand_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "benchgate") {
+        args.remove(1);
+    }
+    if let Some(program) = args.first_mut() {
+        *program = OsString::from("cargo benchgate");
+    }
+    args
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -757,6 +771,15 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cargo_s_subcommand_name_is_dropped() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let got = subcommand_args(os(&["/x/cargo-benchgate", "benchgate", "run", "--quick"]));
+        assert_eq!(got, os(&["cargo benchgate", "run", "--quick"]));
+        // Run directly, with a first argument that is not the subcommand's name: kept.
+        assert_eq!(subcommand_args(os(&["cargo-benchgate", "list"])), os(&["cargo benchgate", "list"]));
+    }
 
     fn example() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/example-results.json")

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 
 mod noise;
+pub use benchgate::protocol::{AllocCounts, Reported, Throughput, Unit};
 pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
@@ -182,16 +183,6 @@ impl BenchResult {
     }
 }
 
-/// Work done by one op, as declared.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Throughput {
-    /// Bytes processed per op.
-    Bytes(u64),
-    /// Elements (messages, records, ...) processed per op.
-    Elements(u64),
-}
-
 /// Why a lane failed for a benchmark.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,22 +280,6 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
-/// A figure a benchmark reported once, not per op.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reported {
-    pub value: f64,
-    pub unit: Unit,
-}
-
-/// The unit of a [`Reported`] figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    Bytes,
-    Count,
-}
-
 /// Wall-time estimate of one benchmark, with every raw sample kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -329,22 +304,6 @@ pub struct WallEstimate {
     /// `samples`. Absent (empty) for an ordinary run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<u32>,
-}
-
-/// Exact allocation counts over `iters` iterations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AllocCounts {
-    /// Iterations counted (after one uncounted warm-up iteration).
-    pub iters: u64,
-    /// Allocations, including reallocations.
-    pub allocs: u64,
-    /// Deallocations.
-    pub frees: u64,
-    /// Bytes requested by allocations and reallocations (new size).
-    pub bytes: u64,
-    /// Highest number of live heap bytes above the level at the start of counting.
-    pub peak_live_bytes: u64,
 }
 
 /// Instruction counts of two exec runs whose difference gives the per-op figure.

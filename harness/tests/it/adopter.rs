@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use benchgate::model::Results;
+use cargo_benchgate::model::Results;
 
 use crate::stderr;
 
@@ -28,10 +28,12 @@ fn criterion_bench_file_gets_every_lane() {
     for b in &r.benchmarks {
         assert!(b.metrics.ns_per_op.is_some(), "{}", b.id);
         assert!(b.metrics.allocs_per_op.is_some(), "{}", b.id);
-        assert!(b.metrics.instructions_per_op.is_some() || b.skipped.contains_key(&benchgate::model::Lane::Instr));
+        assert!(
+            b.metrics.instructions_per_op.is_some() || b.skipped.contains_key(&cargo_benchgate::model::Lane::Instr)
+        );
     }
     // `fields` collects six (key, value) pairs into a Vec that grows 0 -> 4 -> 8: two allocations.
     let fields = &r.benchmarks[2];
     assert_eq!(fields.metrics.allocs_per_op, Some(2.0));
-    assert!(matches!(r.benchmarks[0].throughput, Some(benchgate::model::Throughput::Bytes(_))));
+    assert!(matches!(r.benchmarks[0].throughput, Some(cargo_benchgate::model::Throughput::Bytes(_))));
 }

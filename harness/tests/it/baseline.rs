@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use benchgate::model::Results;
+use cargo_benchgate::model::Results;
 
 use crate::{benchgate, stderr};
 
@@ -157,7 +157,7 @@ fn calibration_floors_are_stored_with_the_class_and_used_by_compare() {
     let out = bg(&cfg, &["calibrate", "--from"], &args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let noise = dir.path().join("bl/test-class/noise.json");
-    let floors = benchgate::model::NoiseFloors::load(&noise).unwrap();
+    let floors = cargo_benchgate::model::NoiseFloors::load(&noise).unwrap();
     assert_eq!((floors.runs, floors.runner_class.as_str()), (4, "test-class"));
     let wall = floors.floor("fixture/sum/1000", "ns_per_op").unwrap();
     assert!(wall >= 1.09 / 0.96 - 1.0 - 1e-9, "never below the largest difference seen: {wall}");

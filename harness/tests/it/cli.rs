@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use benchgate::model::Results;
+use cargo_benchgate::model::Results;
 
 use crate::{benchgate, built, stderr};
 
@@ -63,7 +63,7 @@ fn usage_errors_exit_2() {
 fn schema_in_docs_is_current() {
     let committed = include_str!("../../../docs/results.schema.json");
     assert!(
-        committed == benchgate::model::json_schema(),
+        committed == cargo_benchgate::model::json_schema(),
         "docs/results.schema.json is stale: regenerate it with `cargo xtask schema`"
     );
 }
@@ -86,7 +86,7 @@ fn compare_exit_codes_and_json_fields() {
         assert!(first.get(field).is_some(), "missing {field}");
     }
 
-    let mut head: benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
+    let mut head: cargo_benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
     let b = head.benchmarks.iter_mut().find(|b| b.id == "fixture/alloc3x100").unwrap();
     b.metrics.allocs_per_op = Some(4.0);
     let head_path = dir.path().join("head.json");

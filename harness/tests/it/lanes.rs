@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use benchgate::model::Results;
+use cargo_benchgate::model::Results;
 
 use crate::{benchgate, built, stderr};
 
@@ -101,7 +101,7 @@ fn latencies_and_reported_figures_reach_the_results() {
     assert_eq!(m.allocs_per_op, Some(0.0));
     let reported: Vec<(&str, f64)> = m.reported.iter().map(|(k, v)| (k.as_str(), v.value)).collect();
     assert_eq!(reported, [("answer", 42.0), ("size", 2048.0)]);
-    assert_eq!(m.reported["size"].unit, benchgate::Unit::Bytes);
+    assert_eq!(m.reported["size"].unit, cargo_benchgate::model::Unit::Bytes);
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn panics_and_timeouts_are_recorded_and_the_run_goes_on() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let r = Results::load(&out_path).unwrap();
     let find = |id: &str| r.benchmarks.iter().find(|b| b.id == id).unwrap();
-    use benchgate::model::{FailureKind, Lane};
+    use cargo_benchgate::model::{FailureKind, Lane};
     assert_eq!(find("special/panics").failures[&Lane::Wall].kind, FailureKind::Panic);
     assert!(find("special/panics").failures[&Lane::Wall].message.contains("deliberate panic"));
     assert_eq!(find("special/hangs").failures[&Lane::Wall].kind, FailureKind::Timeout);
@@ -231,7 +231,7 @@ fn instr_lane_without_valgrind_is_skipped_not_failed() {
     assert_eq!(lines.len(), 1, "{}", stderr(&out));
     assert!(lines[0].contains("valgrind"));
     let r = Results::load(&out_path).unwrap();
-    assert!(r.benchmarks[0].skipped.contains_key(&benchgate::model::Lane::Instr));
+    assert!(r.benchmarks[0].skipped.contains_key(&cargo_benchgate::model::Lane::Instr));
     assert_eq!(r.benchmarks[0].metrics.allocs_per_op, Some(0.0));
 }
 
@@ -275,7 +275,7 @@ fn interrupt_keeps_finished_benchmarks() {
 /// cleared).
 #[test]
 fn instruction_counts_do_not_depend_on_where_the_binary_lies() {
-    use benchgate::measure::instr::{Request, Valgrind, count};
+    use cargo_benchgate::measure::instr::{Request, Valgrind, count};
     if !valgrind_installed() {
         eprintln!("valgrind not installed; not checked");
         return;

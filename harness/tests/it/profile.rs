@@ -32,9 +32,9 @@ fn check_sums_and_files(dir: &Path, summary: &serde_json::Value) {
         for f in &files {
             let path = dir.join(f);
             if f.ends_with(".dhat.json") {
-                benchgate::profile::dhat::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+                cargo_benchgate::profile::dhat::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
             } else {
-                benchgate::profile::callgrind::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+                cargo_benchgate::profile::callgrind::load(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
             }
         }
         // Callgrind's and DHAT's, each for the short and the long run; a batched benchmark's also for its

@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::stderr;
 
 const BENCH: &str = r#"
-use benchgate::{Bencher, Harness, black_box};
+use cargo_benchgate::{Bencher, Harness, black_box};
 
 // Not inlined: the loop is one function, aligned alike in every build, so that a change in a closure
 // (an extra allocation) does not move the loop's code and its time.
@@ -35,7 +35,7 @@ benchgate::main!(demo);
 
 // A second bench binary that no commit touches: base and head build it byte-identical.
 const OTHER: &str = r#"
-use benchgate::{Bencher, Harness, black_box};
+use cargo_benchgate::{Bencher, Harness, black_box};
 
 fn other(h: &mut Harness) {
     let mut s = h.suite("other");
@@ -76,7 +76,7 @@ fn repo(package: &str) -> tempfile::TempDir {
              [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
              [[bench]]\nname = \"other\"\nharness = false\n\n\
              [profile.bench]\ndebug = \"line-tables-only\"\n",
-            harness.display().to_string()
+            harness.join("../benchgate").display().to_string()
         ),
     )
     .unwrap();
@@ -200,7 +200,8 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     for f in ["base.json", "head.json", "verdicts.md"] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
-    let head: benchgate::model::Results = benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
+    let head: cargo_benchgate::model::Results =
+        cargo_benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
     let w = head.benchmarks[0].metrics.ns_per_op.as_ref().unwrap();
     assert!(w.rounds.iter().max().copied().unwrap_or(0) >= 3, "wall samples carry their rounds");
 
@@ -370,7 +371,7 @@ fn bisect_finds_the_commit_that_changed_a_figure_stepping_around_one_that_does_n
     };
     assert!(!of("demo/fresh").is_empty() && of("demo/fresh").iter().all(|v| v == "new"), "{:?}", of("demo/fresh"));
     assert!(!of("demo/alloc").is_empty() && of("demo/alloc").iter().all(|v| v == "failed"), "{:?}", of("demo/alloc"));
-    let head = benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
+    let head = cargo_benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
     let failure = head.benchmarks.iter().find(|b| b.id == "demo/alloc").map(|b| format!("{:?}", b.failures));
     assert!(failure.as_deref().is_some_and(|f| f.contains("broken in head")), "{failure:?}");
     std::fs::write(p.join("benches/demo.rs"), text).unwrap();

@@ -1,6 +1,6 @@
 //! The compression suite end to end: every codec and operation at the smallest payload, in every lane.
 
-use benchgate::model::ThroughputRate;
+use cargo_benchgate::model::ThroughputRate;
 
 use super::{assert_core_metrics, bench, run_suite};
 

@@ -3,7 +3,7 @@
 //! exact allocation counts: every routine here does the same work on every op (the interners and
 //! hashers are deterministic, see `bench_suites::interning`), so its counts per op are exact.
 
-use benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
+use cargo_benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
 
 use super::{assert_core_metrics, bench, ids, run_suite};
 

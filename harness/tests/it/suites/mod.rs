@@ -12,7 +12,7 @@ mod storage;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use benchgate::model::{BenchResult, Results};
+use cargo_benchgate::model::{BenchResult, Results};
 
 /// This repository's workspace manifest.
 fn workspace() -> PathBuf {
@@ -69,8 +69,8 @@ pub fn assert_core_metrics(results: &Results) {
         let m = &b.metrics;
         assert!(m.ns_per_op.is_some(), "{}: no ns/op", b.id);
         assert!(m.bytes_per_op.is_some() && m.allocs_per_op.is_some(), "{}: no alloc figures", b.id);
-        if results.meta.lanes.contains(&benchgate::model::Lane::Instr) {
-            assert!(m.instructions_per_op.is_some() || b.skipped.contains_key(&benchgate::model::Lane::Instr));
+        if results.meta.lanes.contains(&cargo_benchgate::model::Lane::Instr) {
+            assert!(m.instructions_per_op.is_some() || b.skipped.contains_key(&cargo_benchgate::model::Lane::Instr));
         }
     }
 }

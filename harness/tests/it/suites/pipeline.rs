@@ -2,7 +2,7 @@
 //! throughput, the reported sizes, and exact allocation counts: none at all in the steady state,
 //! and a fixed count for the one-shot path (the same input processed the same way every op).
 
-use benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
+use cargo_benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
 
 use super::{assert_core_metrics, bench, ids, run_suite};
 

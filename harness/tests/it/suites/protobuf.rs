@@ -2,7 +2,7 @@
 //! declared throughput, the reported encoded size, and exact allocation counts (every routine
 //! here is deterministic: a fixed request encoded or decoded the same way on every op).
 
-use benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
+use cargo_benchgate::model::{Reported, Throughput, ThroughputRate, Unit};
 
 use super::{assert_core_metrics, bench, ids, run_suite};
 

@@ -2,7 +2,7 @@
 //! and the persistent queue run through every lane at the small sizes, with their declared metrics,
 //! exact allocation counts where the queue's design fixes them, and every record recovered.
 
-use benchgate::model::{AllocCounts, Results, ThroughputRate, Unit};
+use cargo_benchgate::model::{AllocCounts, Results, ThroughputRate, Unit};
 
 use super::{assert_core_metrics, bench, run_suite};
 

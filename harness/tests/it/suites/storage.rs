@@ -3,7 +3,7 @@
 //! store, the peak heap of a load (SQLite's included, through its routed malloc), and exact
 //! allocation counts where an engine's code path fixes them.
 
-use benchgate::model::{AllocCounts, Results, ThroughputRate, Unit};
+use cargo_benchgate::model::{AllocCounts, Results, ThroughputRate, Unit};
 
 use super::{assert_core_metrics, bench, run_suite};
 

@@ -43,7 +43,7 @@ pub struct WallSamples {
     pub latencies: Option<crate::measure::latency::LatencySamples>,
     /// Figures the benchmark reported (`Bencher::report`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub reported: std::collections::BTreeMap<String, crate::model::Reported>,
+    pub reported: std::collections::BTreeMap<String, crate::protocol::Reported>,
     /// What the measurement cost, calibrated after the samples; absent from bench binaries built with a
     /// benchgate that did not calibrate (the base of a comparison may be older).
     #[serde(default, skip_serializing_if = "Option::is_none")]

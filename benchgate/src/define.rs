@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::measure::latency::Latencies;
 use crate::measure::{alloc, wall};
-use crate::model::{Reported, Throughput, Unit};
 use crate::protocol::{DeclInfo, Outcome, Task};
+use crate::protocol::{Reported, Throughput, Unit};
 
 /// The benchmarks of one bench binary, and the one of them this process was asked to run.
 pub struct Harness {

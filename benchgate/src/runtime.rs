@@ -129,12 +129,56 @@ fn standalone<T: GroupTarget>(groups: &[fn(&mut T)], default_suite: &str, args: 
     for d in selected {
         match run_task(groups, default_suite, &d.id, Task::Wall(plan.clone())) {
             ReportBody::Outcome(crate::protocol::Outcome::Wall(s)) => {
-                let est = crate::stats::wall_estimate(&s);
-                println!("{:<60} {:>14}/op", d.id, crate::report::format_ns(est.median));
+                println!("{:<60} {:>14}/op", d.id, format_ns(median_ns_per_op(&s)));
             }
             ReportBody::Error(e) => println!("{:<60} error: {e}", d.id),
             other => println!("{:<60} unexpected: {other:?}", d.id),
         }
     }
     Ok(())
+}
+
+/// The median of the samples' ns/op: the one figure plain `cargo bench` prints (the tool computes the
+/// full estimate, with its interval).
+fn median_ns_per_op(s: &crate::measure::wall::WallSamples) -> f64 {
+    let mut per_op: Vec<f64> = s.ns.iter().zip(&s.iters).map(|(&ns, &n)| ns as f64 / n.max(1) as f64).collect();
+    per_op.sort_by(f64::total_cmp);
+    match per_op.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => per_op[n / 2],
+        n => (per_op[n / 2 - 1] + per_op[n / 2]) / 2.0,
+    }
+}
+
+/// `12.3 ns`, `4.56 µs`, `7.89 ms`, `1.23 s`.
+fn format_ns(ns: f64) -> String {
+    let (v, unit) = match ns {
+        n if n < 1e3 => (n, "ns"),
+        n if n < 1e6 => (n / 1e3, "µs"),
+        n if n < 1e9 => (n / 1e6, "ms"),
+        n => (n / 1e9, "s"),
+    };
+    format!("{v:.3} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standalone_median_is_of_ns_per_op() {
+        let s = crate::measure::wall::WallSamples {
+            warmup_iters: 0,
+            warmup_ns: 0,
+            iters: vec![1, 2, 4, 10],
+            ns: vec![10, 40, 400, 50],
+            latencies: None,
+            reported: Default::default(),
+            calibration: None,
+        };
+        // 10, 20, 100, 5 ns/op: median (10 + 20) / 2.
+        assert_eq!(median_ns_per_op(&s), 15.0);
+        assert_eq!(format_ns(15.0), "15.000 ns");
+        assert_eq!(format_ns(1500.0), "1.500 µs");
+    }
 }

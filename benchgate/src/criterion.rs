@@ -45,11 +45,11 @@ pub enum Throughput {
     Elements(u64),
 }
 
-impl From<Throughput> for crate::model::Throughput {
+impl From<Throughput> for crate::protocol::Throughput {
     fn from(t: Throughput) -> Self {
         match t {
-            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => crate::model::Throughput::Bytes(n),
-            Throughput::Elements(n) => crate::model::Throughput::Elements(n),
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => crate::protocol::Throughput::Bytes(n),
+            Throughput::Elements(n) => crate::protocol::Throughput::Elements(n),
         }
     }
 }

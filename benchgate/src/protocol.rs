@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::wall::{WallPlan, WallSamples};
-use crate::model::{AllocCounts, Reported, Throughput};
 
 pub const PROTOCOL_VERSION: u32 = 2;
 
@@ -100,4 +99,50 @@ pub mod flag {
     pub const WARM_UP_MS: &str = "--warm-up-ms";
     pub const MEASUREMENT_MS: &str = "--measurement-ms";
     pub const SAMPLES: &str = "--samples";
+}
+
+/// Work done by one op, as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Throughput {
+    /// Bytes processed per op.
+    Bytes(u64),
+    /// Elements (messages, records, ...) processed per op.
+    Elements(u64),
+}
+
+/// A figure a benchmark reported once, not per op.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reported {
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// The unit of a [`Reported`] figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Bytes,
+    Count,
+}
+
+/// Exact allocation counts over `iters` iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AllocCounts {
+    /// Iterations counted (after one uncounted warm-up iteration).
+    pub iters: u64,
+    /// Allocations, including reallocations.
+    pub allocs: u64,
+    /// Deallocations.
+    pub frees: u64,
+    /// Bytes requested by allocations and reallocations (new size).
+    pub bytes: u64,
+    /// Highest number of live heap bytes above the level at the start of counting.
+    pub peak_live_bytes: u64,
 }
