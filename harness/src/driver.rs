@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -133,12 +133,86 @@ struct MetaDep {
     kind: Option<String>,
 }
 
-/// Aligns every function to `bytes` (a power of two; 0 leaves rustc's default): an unchanged function
-/// then has the same layout relative to cache lines and branch-predictor boundaries whatever code
-/// precedes it, so a change elsewhere in the binary does not move its wall time (measured: a routine
-/// whose code did not change ran 41% slower in the head binary without this, between -1.8% and +2.0% with it). The flag
-/// joins the rustflags the user already has: appended to RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS when
-/// set, else given as `--config build.rustflags`, which cargo merges with its config files.
+/// How a build is configured.
+///
+/// Plain runs build exactly as `cargo bench` does, so that a first `benchgate run` after `cargo bench`
+/// builds nothing. The sides of a comparison (`run --compare`, `bisect`) align every function to
+/// `align_functions` bytes, so that a change elsewhere in the binary does not move an unchanged
+/// function's layout relative to cache lines and branch-predictor boundaries (measured: a routine whose
+/// code did not change ran 41% slower in the head binary without this, between -1.8% and +2.0% with
+/// it). All sides share the target directory and, having the same flags, every dependency's build;
+/// the workspace's own crates are built through a rustc wrapper of the side's own ([`Role`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// As `cargo bench` builds.
+    Plain,
+    /// One side of a comparison.
+    Side { role: Role, align_functions: u32 },
+}
+
+/// The side a build is for. Cargo names a workspace member's artifacts by a hash of its package (by
+/// path relative to the workspace root: the same for the working tree and a worktree of the base), its
+/// flags, and the path of `RUSTC_WORKSPACE_WRAPPER`; each role's wrapper lies in a directory of its own,
+/// so base and head get artifacts and fingerprints of their own in one target directory, while the
+/// dependencies, built without the wrapper, are shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Head,
+    Base,
+    Bisect,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Head => "head",
+            Role::Base => "base",
+            Role::Bisect => "bisect",
+        }
+    }
+}
+
+/// The workspace wrapper of every role. It replaces the crate's `-C metadata` (cargo's hash, which
+/// includes the wrapper's path) with one that is the same on every side: the metadata seeds symbol
+/// hashes and the crate's identity, so without this the same source would give different code on the
+/// two sides, and the comparison could not skip benchmarks whose binary did not change. Crates of one
+/// build stay distinct by name and crate type, which rustc hashes with the metadata. A wrapper the user
+/// had (`RUSTC_WORKSPACE_WRAPPER`) is run from this one.
+const WORKSPACE_WRAPPER: &str = r#"#!/bin/sh
+# Written by benchgate (driver::Build): builds of this workspace's own crates for one side of a
+# comparison. See ARCHITECTURE.md, "Builds".
+n=$#
+for a in "$@"; do
+  case $a in
+    metadata=*) a=metadata=benchgate ;;
+    -Cmetadata=*) a=-Cmetadata=benchgate ;;
+  esac
+  set -- "$@" "$a"
+done
+shift "$n"
+if [ -n "$BENCHGATE_USER_WORKSPACE_WRAPPER" ]; then
+  exec "$BENCHGATE_USER_WORKSPACE_WRAPPER" "$@"
+fi
+exec "$@"
+"#;
+
+/// Writes `role`'s wrapper under `dir` (unchanged when it is already there) and returns its path.
+fn workspace_wrapper(dir: &Path, role: Role) -> std::io::Result<PathBuf> {
+    let path = dir.join(role.name()).join("rustc");
+    if std::fs::read(&path).ok().as_deref() != Some(WORKSPACE_WRAPPER.as_bytes()) {
+        crate::fsutil::write_atomic(&path, WORKSPACE_WRAPPER.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    Ok(path)
+}
+
+/// Adds `-C llvm-args=-align-all-functions=log2(bytes)` to the rustflags the user already has: appended
+/// to RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS when set, else given as `--config build.rustflags`, which
+/// cargo merges with its config files. 0 leaves rustc's default.
 fn add_alignment(cmd: &mut Command, bytes: u32) {
     if bytes == 0 {
         return;
@@ -241,13 +315,21 @@ impl Workspace {
 
     /// Builds every bench target with `cargo bench --no-run` (cargo's progress goes to stderr), lists
     /// the benchmarks of each binary, and records them in the index for `benchgate exec`.
-    pub fn build(&self, align_functions: u32) -> Result<Index, DriverError> {
+    pub fn build(&self, how: Build) -> Result<Index, DriverError> {
         let mut cmd = cargo();
         if let Some(t) = &self.cargo_target_dir {
             cmd.env("CARGO_TARGET_DIR", t);
         }
         cmd.args(["bench", "--no-run", "--message-format=json-render-diagnostics"]);
-        add_alignment(&mut cmd, align_functions);
+        if let Build::Side { role, align_functions } = how {
+            add_alignment(&mut cmd, align_functions);
+            let dir = self.target_dir.join("benchgate").join("rustc-wrappers");
+            let wrapper = workspace_wrapper(&dir, role).map_err(|source| DriverError::Io { path: dir, source })?;
+            if let Some(user) = std::env::var_os("RUSTC_WORKSPACE_WRAPPER").filter(|w| !w.is_empty()) {
+                cmd.env("BENCHGATE_USER_WORKSPACE_WRAPPER", user);
+            }
+            cmd.env("RUSTC_WORKSPACE_WRAPPER", wrapper);
+        }
         if let Some(m) = &self.manifest_path {
             cmd.arg("--manifest-path").arg(m);
         }
@@ -374,22 +456,7 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
         .stderr(log2)
         .spawn()
         .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", exe.display())))?;
-    // Wait in short slices so an interrupt is noticed promptly.
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
-        if let Some(status) = child.wait_timeout(slice).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
-            break status;
-        }
-        if interrupted() || Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            if interrupted() {
-                return Err(fail(FailureKind::Error, "interrupted".into()));
-            }
-            return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
-        }
-    };
+    let status = wait_child(&mut child, timeout)?;
     let tail = log_tail(&log_path);
     if !status.success() {
         // Rust's default panic handler exits with 101.
@@ -409,9 +476,30 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     Ok(parsed.body)
 }
 
+/// Waits for `child` within `timeout`, in short slices so that an interrupt is noticed promptly; kills
+/// it on the timeout or an interrupt.
+pub(crate) fn wait_child(child: &mut std::process::Child, timeout: Duration) -> Result<ExitStatus, Failure> {
+    let fail = |kind, message: String| Failure { kind, message };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
+        if let Some(status) = child.wait_timeout(slice).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
+            return Ok(status);
+        }
+        if interrupted() || Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            if interrupted() {
+                return Err(fail(FailureKind::Error, "interrupted".into()));
+            }
+            return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
+        }
+    }
+}
+
 /// What a worker's output says about its failure: the panic message if it panicked (a backtrace may
 /// follow it), otherwise its last lines.
-fn log_tail(path: &Path) -> String {
+pub(crate) fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let shown = match lines.iter().position(|l| l.contains("panicked at")) {
@@ -746,22 +834,13 @@ pub(crate) fn instr_outcome(
     };
     let req =
         instr::Request { exe: &bin.exe, id, batched, extra_iters: settings.extra_iters, cache_sim: settings.cache_sim };
-    let counted = instr::count(valgrind, &req, scratch, timeout, &interrupted);
+    let counted = instr::count(valgrind, &req, scratch, timeout);
     if interrupted() {
         return Err(DriverError::Interrupted(results_file.to_owned()));
     }
     Ok(match counted {
         Ok(counts) => LaneOutcome::Counted(counts),
-        Err(e) => {
-            let kind = if e.timed_out {
-                FailureKind::Timeout
-            } else if e.message.contains("panicked at") {
-                FailureKind::Panic
-            } else {
-                FailureKind::Error
-            };
-            LaneOutcome::Failed(Failure { kind, message: e.message })
-        }
+        Err(failure) => LaneOutcome::Failed(failure),
     })
 }
 

@@ -130,12 +130,13 @@ impl Measurer<'_> {
         if !manifest.exists() {
             return Ok(Err(format!("has no {}", self.rel_manifest.display())));
         }
-        // The base's target directory of `run --compare`: dependencies built there are reused.
-        revision::claim_target_dir(&state.join("base-target"), &worktree)
+        // The working tree's target directory: the dependencies built there for `run --compare`, with
+        // the same flags, are reused; the commits' own crates get artifacts of their own (driver::Role).
+        revision::claim_target_dir(&state.join("bisect-state"), &worktree)
             .with_context(|| format!("cannot prepare {} for building", worktree.display()))?;
         let ws = match Workspace::discover_with(
             Some(&manifest),
-            Some(&state.join("base-target")),
+            Some(&self.ws.target_dir),
             Some(&state.join("bisect-state")),
         ) {
             Ok(ws) => ws,
@@ -143,7 +144,10 @@ impl Measurer<'_> {
             Err(e) => return Ok(Err(format!("cargo metadata failed: {e}"))),
         };
         eprintln!("benchgate: building {} ({})", short(&commit.id), commit.summary);
-        let index = match ws.build(self.config.run.align_functions) {
+        let index = match ws.build(crate::driver::Build::Side {
+            role: crate::driver::Role::Bisect,
+            align_functions: self.config.run.align_functions,
+        }) {
             Ok(index) => index,
             // cargo's own output, above, says why.
             Err(DriverError::Build(_)) => return Ok(Err("does not build".to_owned())),

@@ -422,14 +422,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Build => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
-            let index = ws.build(load_config(cli.config.as_deref(), &ws)?.run.align_functions)?;
+            let index = ws.build(driver::Build::Plain)?;
             let n: usize = index.binaries.iter().map(|b| b.benchmarks.len()).sum();
             eprintln!("benchgate: {n} benchmarks in {} bench binaries", index.binaries.len());
             Ok(exit_code::OK)
         }
         Command::List(sel) => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
-            let index = ws.build(load_config(cli.config.as_deref(), &ws)?.run.align_functions)?;
+            let index = ws.build(driver::Build::Plain)?;
             let mut out = std::io::stdout().lock();
             for (_, d) in select(&index, &sel)? {
                 writeln!(out, "{}", d.id)?;
@@ -615,7 +615,7 @@ fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow:
     if out.is_dir() {
         bail!("{}: is a directory; --out takes a file path", out.display());
     }
-    let index = ws.build(config.run.align_functions)?;
+    let index = ws.build(driver::Build::Plain)?;
     let selected = select(&index, &args.selection)?;
     driver::handle_interrupts();
     let results = measure(&ws, &selected, &config, &lanes, mode, &out)?;
@@ -689,7 +689,7 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
         let ws = Workspace::discover(manifest)?;
         let config = load_config(config, &ws)?;
         let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
-        let index = ws.build(config.run.align_functions)?;
+        let index = ws.build(driver::Build::Plain)?;
         let selected = select(&index, &args.selection)?;
         let folder = default_run_dir(&ws, &config, "calibrate");
         driver::handle_interrupts();

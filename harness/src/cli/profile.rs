@@ -337,7 +337,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
-    let index = ws.build(config.run.align_functions)?;
+    let index = ws.build(crate::driver::Build::Plain)?;
     let mut selected = select(&index, &args.selection)?;
     if let Some(id) = &args.bench {
         selected.retain(|(_, d)| &d.id == id);

@@ -54,25 +54,25 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     if !base_manifest.exists() {
         bail!("the base commit {} has no {}", short(&base.commit), rel_manifest.display());
     }
-    revision::claim_target_dir(&state.join("base-target"), &worktree)
+    // The base builds into head's target directory: the dependencies, built with the same flags, are
+    // shared; the base's own crates get artifacts of their own (driver::Role).
+    revision::claim_target_dir(&state.join("base-state"), &worktree)
         .with_context(|| format!("cannot prepare {} for building the base", worktree.display()))?;
-    let base_ws = match Workspace::discover_with(
-        Some(&base_manifest),
-        Some(&state.join("base-target")),
-        Some(&state.join("base-state")),
-    ) {
-        Ok(w) => w,
-        Err(DriverError::NoBenchTargets(_)) => {
-            bail!("the base commit {} has no benchmarks declared with benchgate", short(&base.commit))
-        }
-        Err(e) => return Err(e).context(format!("base {}", short(&base.commit))),
-    };
+    let base_ws =
+        match Workspace::discover_with(Some(&base_manifest), Some(&ws.target_dir), Some(&state.join("base-state"))) {
+            Ok(w) => w,
+            Err(DriverError::NoBenchTargets(_)) => {
+                bail!("the base commit {} has no benchmarks declared with benchgate", short(&base.commit))
+            }
+            Err(e) => return Err(e).context(format!("base {}", short(&base.commit))),
+        };
     eprintln!("benchgate: building base {} in {}", short(&base.commit), worktree.display());
+    let side = |role| driver::Build::Side { role, align_functions: config.run.align_functions };
     let base_index = base_ws
-        .build(config.run.align_functions)
+        .build(side(driver::Role::Base))
         .with_context(|| format!("the base commit {} does not build", short(&base.commit)))?;
     eprintln!("benchgate: building head");
-    let head_index = ws.build(config.run.align_functions).context("head (the working tree) does not build")?;
+    let head_index = ws.build(side(driver::Role::Head)).context("head (the working tree) does not build")?;
 
     // The union of both sides' selected benchmarks.
     let base_sel: BTreeMap<&str, &driver::BenchBinary> =

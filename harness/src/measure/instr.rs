@@ -19,11 +19,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wait_timeout::ChildExt;
-
-use crate::model::InstrCounts;
+use crate::model::{Failure, FailureKind, InstrCounts};
 use crate::protocol::flag;
 
 /// Width of the zero-padded iteration count (`u64::MAX` has 20 digits).
@@ -107,40 +105,30 @@ pub struct Request<'a> {
     pub cache_sim: bool,
 }
 
-/// Why counting failed, and whether the process timed out (a failure of kind timeout).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountError {
-    pub timed_out: bool,
-    pub message: String,
-}
-
-impl CountError {
-    fn new(message: impl Into<String>) -> CountError {
-        CountError { timed_out: false, message: message.into() }
-    }
+fn error(message: impl Into<String>) -> Failure {
+    Failure { kind: FailureKind::Error, message: message.into() }
 }
 
 /// Counts `req` under callgrind: two runs (four for a batched benchmark), each within `timeout`,
-/// their output files in `scratch`. `interrupted` is polled while waiting; when it turns true the
-/// process is killed and an error returned.
+/// their output files in `scratch`. An interrupt kills the process in progress
+/// ([`crate::driver::wait_child`]).
 pub fn count(
     valgrind: &Valgrind,
     req: &Request<'_>,
     scratch: &Path,
     timeout: Duration,
-    interrupted: &dyn Fn() -> bool,
-) -> Result<InstrCounts, CountError> {
+) -> Result<InstrCounts, Failure> {
     if req.extra_iters == 0 {
-        return Err(CountError::new("instr.extra_iters must be at least 1"));
+        return Err(error("instr.extra_iters must be at least 1"));
     }
-    let link = fixed_length_link(req.exe).map_err(|e| CountError::new(e.to_string()))?;
+    let link = fixed_length_link(req.exe).map_err(|e| error(e.to_string()))?;
     let program = link.as_ref().map_or(req.exe, |(_, path)| path.as_path());
     let dir = tempfile::Builder::new()
         .prefix("instr-")
         .tempdir_in(scratch)
-        .map_err(|e| CountError::new(format!("cannot create a directory in {}: {e}", scratch.display())))?;
+        .map_err(|e| error(format!("cannot create a directory in {}: {e}", scratch.display())))?;
     let iters = [1, 1 + req.extra_iters];
-    let run = |n: u64, setup_only: bool| -> Result<Totals, CountError> {
+    let run = |n: u64, setup_only: bool| -> Result<Totals, Failure> {
         let name = format!("{}{n}", if setup_only { "setup-" } else { "" });
         let out = dir.path().join(format!("{name}.callgrind"));
         let log = dir.path().join(format!("{name}.log"));
@@ -155,12 +143,12 @@ pub fn count(
             args.push(flag::SETUP_ONLY.to_owned());
         }
         let cmd = valgrind.command("callgrind", &options, program, &args);
-        wait(cmd, &log, timeout, interrupted)?;
+        wait(cmd, &log, timeout)?;
         totals(&out)
     };
     let [short, long] = [run(iters[0], false)?, run(iters[1], false)?];
     if long.ir <= short.ir {
-        return Err(CountError::new(format!(
+        return Err(error(format!(
             "instructions did not grow with iterations: {} at {} iterations, {} at {}",
             short.ir, iters[0], long.ir, iters[1]
         )));
@@ -176,40 +164,23 @@ pub fn count(
     })
 }
 
-/// Runs `cmd` to the end within `timeout`; the error names how it failed, with the end of its `log`.
-fn wait(mut cmd: Command, log: &Path, timeout: Duration, interrupted: &dyn Fn() -> bool) -> Result<(), CountError> {
+/// Runs `cmd` to the end within `timeout`; the failure says how it ended, with the end of its `log`
+/// (valgrind's messages and the benchmark's output).
+fn wait(mut cmd: Command, log: &Path, timeout: Duration) -> Result<(), Failure> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| CountError::new(format!("cannot run valgrind: {e}")))?;
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
-        if let Some(status) = child.wait_timeout(slice).map_err(|e| CountError::new(e.to_string()))? {
-            break status;
-        }
-        if interrupted() || Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            if interrupted() {
-                return Err(CountError::new("interrupted"));
-            }
-            let message = format!("killed after the {}s timeout under callgrind", timeout.as_secs());
-            return Err(CountError { timed_out: true, message });
-        }
-    };
+        .map_err(|e| error(format!("cannot run valgrind: {e}")))?;
+    let status = crate::driver::wait_child(&mut child, timeout)?;
     if status.success() {
         return Ok(());
     }
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let shown = match lines.iter().position(|l| l.contains("panicked at")) {
-        Some(i) => &lines[i..(i + 2).min(lines.len())],
-        None => &lines[lines.len().saturating_sub(6)..],
-    };
-    Err(CountError::new(format!("exited with {status} under callgrind:\n    {}", shown.join("\n    "))))
+    let tail = crate::driver::log_tail(log);
+    // Rust's default panic handler exits with 101, which valgrind passes on.
+    let kind = if status.code() == Some(101) { FailureKind::Panic } else { FailureKind::Error };
+    Err(Failure { kind, message: format!("exited with {status} under callgrind{tail}") })
 }
 
 /// The totals of one run.
@@ -221,12 +192,12 @@ struct Totals {
 
 /// Reads the totals of a callgrind output file: instructions, and the estimated cycles when the file has
 /// the cache simulation's events.
-fn totals(path: &Path) -> Result<Totals, CountError> {
-    let profile = crate::profile::callgrind::load(path).map_err(|e| CountError::new(e.to_string()))?;
+fn totals(path: &Path) -> Result<Totals, Failure> {
+    let profile = crate::profile::callgrind::load(path).map_err(|e| error(e.to_string()))?;
     let ir = profile
         .event("Ir")
         .map(|e| profile.total(e))
-        .ok_or_else(|| CountError::new(format!("{}: no Ir event", path.display())))?;
+        .ok_or_else(|| error(format!("{}: no Ir event", path.display())))?;
     let cache: Option<Vec<u64>> =
         CACHE_EVENTS.iter().map(|name| profile.event(name).map(|e| profile.total(e))).collect();
     Ok(Totals { ir, cycles: cache.map(|c| estimated_cycles(ir, &c)) })

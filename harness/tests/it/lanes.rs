@@ -298,7 +298,7 @@ fn instruction_counts_do_not_depend_on_where_the_binary_lies() {
             std::fs::copy(exe, &copy).unwrap();
             let req =
                 Request { exe: &copy, id: "special/path-length", batched: false, extra_iters: 10, cache_sim: false };
-            let c = count(&valgrind, &req, dir.path(), std::time::Duration::from_secs(120), &|| false).unwrap();
+            let c = count(&valgrind, &req, dir.path(), std::time::Duration::from_secs(120)).unwrap();
             c.instructions_per_op()
         })
         .collect();

@@ -3,6 +3,7 @@
 
 mod adopter;
 mod baseline;
+mod boundary;
 mod cli;
 mod lanes;
 mod profile;

@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::stderr;
 
 const BENCH: &str = r#"
-use cargo_benchgate::{Bencher, Harness, black_box};
+use benchgate::{Bencher, Harness, black_box};
 
 // Not inlined: the loop is one function, aligned alike in every build, so that a change in a closure
 // (an extra allocation) does not move the loop's code and its time.
@@ -35,7 +35,7 @@ benchgate::main!(demo);
 
 // A second bench binary that no commit touches: base and head build it byte-identical.
 const OTHER: &str = r#"
-use cargo_benchgate::{Bencher, Harness, black_box};
+use benchgate::{Bencher, Harness, black_box};
 
 fn other(h: &mut Harness) {
     let mut s = h.suite("other");
@@ -387,4 +387,44 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// How many times cargo's output says it compiled `krate` (`Compiling <krate> v...`).
+fn compiled(output: &str, krate: &str) -> usize {
+    output.lines().filter(|l| l.trim_start().starts_with(&format!("Compiling {krate} v"))).count()
+}
+
+/// From a clean target directory: `cargo bench` builds everything once; a plain `benchgate run` after it
+/// builds nothing; the first `run --compare` builds each dependency once more (the comparison's flags,
+/// shared by both sides) and the package once per side; a second comparison builds nothing.
+#[test]
+fn a_first_comparison_builds_each_dependency_once_and_plain_runs_reuse_cargo_bench_s_build() {
+    let d = repo("revbuilds");
+    let p = d.path();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("revbuilds-target");
+    let _ = std::fs::remove_dir_all(&target);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["bench", "--no-run", "--manifest-path"])
+        .arg(p.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!((compiled(&err, "serde"), compiled(&err, "revbuilds")), (1, 1), "{err}");
+    let run = |args: &[&str], out_dir: &str| {
+        let out = benchgate(p).env("CARGO_TARGET_DIR", &target).args(args).arg("--out").arg(p.join(out_dir)).output();
+        let out = out.unwrap();
+        let err = stderr(&out);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+        (compiled(&err, "serde"), compiled(&err, "revbuilds"), err)
+    };
+    let (serde, package, err) = run(&["run", "--quick", "--lanes", "alloc"], "target/plain.json");
+    assert_eq!((serde, package), (0, 0), "a plain run builds as cargo bench does: {err}");
+    let first = ["run", "--quick", "--lanes", "alloc", "--compare", "main"];
+    let (serde, package, err) = run(&first, "target/first");
+    assert_eq!((serde, package), (1, 2), "dependencies once, the package once per side: {err}");
+    let (serde, package, err) = run(&first, "target/second");
+    assert_eq!((serde, package), (0, 0), "nothing to build the second time: {err}");
 }
