@@ -43,8 +43,13 @@ pub struct Comparison {
     pub suite: String,
     /// The results-format name: `ns_per_op`, `allocs_per_op`, `bytes_per_op`, `instructions_per_op`.
     pub metric: String,
+    /// The base's figure. For wall times measured in rounds: the median of the base's round medians.
     pub base: Option<f64>,
+    /// The head's figure. For wall times measured in rounds: `base × ratio`, so that the two figures
+    /// and the change always agree.
     pub head: Option<f64>,
+    /// head / base; for wall times in rounds, the test's estimate (the median of per-round ratios when
+    /// paired).
     pub ratio: Option<f64>,
     pub ci95: Option<[f64; 2]>,
     pub p_value: Option<f64>,
@@ -69,6 +74,10 @@ pub struct Verdicts {
     pub comparisons: Vec<Comparison>,
     /// Geometric mean of ns/op ratios per suite, over benchmarks compared in the wall lane.
     pub suites: Vec<SuiteSummary>,
+    /// What was compared (for a revision comparison: which commits), shown before the warnings; not
+    /// something that needs attention.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -215,7 +224,13 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
     }
     let suites = geomeans(&out);
     let fail = out.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Failed));
-    Verdicts { verdict: if fail { "fail" } else { "pass" }.into(), comparisons: out, suites, warnings }
+    Verdicts {
+        verdict: if fail { "fail" } else { "pass" }.into(),
+        comparisons: out,
+        suites,
+        context: Vec::new(),
+        warnings,
+    }
 }
 
 /// Turns a regression into "accepted" when a current `[[accept]]` entry covers it; says why not when an
@@ -374,7 +389,13 @@ fn wall_raw(
             (test, separate_threshold, "Welch over {} rounds")
         };
         if let Some(test) = test {
-            let mut c = scalar(h, "ns_per_op", bw.median, hw.median, threshold, Verdict::Inconclusive);
+            // The figures the change is computed from, so that a row never contradicts itself: base is
+            // the median of its round medians, head that times the ratio (the median of the per-round
+            // ratios, paired; of the rounds' ratio, Welch). Pooled sample medians can lie on the other
+            // side of each other from the ratio when rounds differ.
+            let base_figure = stats::median(&base_rounds);
+            let head_figure = base_figure * test.ratio;
+            let mut c = scalar(h, "ns_per_op", base_figure, head_figure, threshold, Verdict::Inconclusive);
             c.noise_floor = if paired { None } else { noise };
             c.ratio = Some(test.ratio);
             c.ci95 = Some(test.ci95);
@@ -822,6 +843,33 @@ mod tests {
         a.meta.pairing = Some("job-1".into());
         b.meta.pairing = Some("job-1".into());
         (a, b)
+    }
+
+    /// The base and head figures of a wall row are those its change is computed from: head / base is
+    /// the ratio, so the change column never has the opposite sign to the two figures (with pooled
+    /// sample medians it did, on drifting rounds).
+    #[test]
+    fn a_paired_rows_base_and_head_agree_with_its_change() {
+        let mut rng = SplitMix64::new(5);
+        let gate = judged();
+        let (mut disagreed_before, mut rows) = (0, 0);
+        for factor in [1.0, 1.002, 0.998] {
+            let (a, b) = interleaved(&mut rng, factor, 7);
+            let v = compare(&a, &b, &Policy::new(&gate));
+            for c in v.comparisons.iter().filter(|c| c.metric == "ns_per_op") {
+                let (base, head, ratio) = (c.base.unwrap(), c.head.unwrap(), c.ratio.unwrap());
+                assert!((head / base - ratio).abs() < 1e-12, "{c:?}");
+                let pooled = |r: &Results| {
+                    r.benchmarks.iter().find(|x| x.id == c.id).unwrap().metrics.ns_per_op.as_ref().unwrap().median
+                };
+                if (pooled(&b) / pooled(&a) - 1.0).signum() != (ratio - 1.0).signum() {
+                    disagreed_before += 1;
+                }
+                rows += 1;
+            }
+        }
+        // The data has rows where the pooled medians would have contradicted the change.
+        assert!(disagreed_before > 0, "{disagreed_before} of {rows}");
     }
 
     #[test]

@@ -116,6 +116,7 @@ struct Metadata {
 struct MetaPackage {
     id: String,
     name: String,
+    manifest_path: PathBuf,
     targets: Vec<MetaTarget>,
     dependencies: Vec<MetaDep>,
 }
@@ -131,6 +132,19 @@ struct MetaDep {
     name: String,
     /// `None` for a normal dependency, else `dev` or `build`.
     kind: Option<String>,
+}
+
+/// The `[[bench]]` targets of a manifest that set `bench = false`, which `cargo bench` leaves out (cargo
+/// metadata does not say; the manifest does). A manifest that cannot be read has none.
+fn not_benched(manifest: &Path) -> std::collections::BTreeSet<String> {
+    let Ok(text) = std::fs::read_to_string(manifest) else { return Default::default() };
+    let Ok(table) = text.parse::<toml::Table>() else { return Default::default() };
+    let benches = table.get("bench").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    benches
+        .iter()
+        .filter(|b| b.get("bench").and_then(toml::Value::as_bool) == Some(false))
+        .filter_map(|b| b.get("name").and_then(toml::Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 /// How a build is configured.
@@ -275,7 +289,12 @@ impl Workspace {
                 continue;
             }
             let before = bench_targets.len();
+            let off = not_benched(&p.manifest_path);
             for t in p.targets.iter().filter(|t| t.kind.iter().any(|k| k == "bench")) {
+                if off.contains(&t.name) {
+                    eprintln!("benchgate: bench target `{}` has `bench = false`: not built", t.name);
+                    continue;
+                }
                 bench_targets.push((p.name.clone(), t.name.clone()));
             }
             if bench_targets.len() > before {
@@ -373,7 +392,11 @@ impl Workspace {
                 }),
                 // A bench target of a benchgate-using package may still be a criterion or libtest
                 // bench; it is not ours to run.
-                Err(e) => eprintln!("benchgate: skipping bench target `{target}`: {e}"),
+                Err(e) => {
+                    let why = e.to_string();
+                    let first = why.lines().next().unwrap_or_default().trim_end_matches(':');
+                    eprintln!("benchgate: skipping bench target `{target}`: {first}");
+                }
             }
         }
         let index = Index { binaries };

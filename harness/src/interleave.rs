@@ -445,7 +445,8 @@ pub fn run<'a>(
         }
         let start_up = if start_up.ms.len() >= StartUp::ENOUGH {
             format!(
-                "; a process took {} ms beyond its warm-up and measurement (lower quartile of {})",
+                "; starting and stopping each benchmark process cost about {} ms on top of its measuring \
+                 (lower quartile over {} processes), time the budget spends but no sample gets",
                 start_up.estimate().as_millis(),
                 start_up.ms.len()
             )

@@ -110,22 +110,32 @@ pub struct StateLock {
     _file: std::fs::File,
 }
 
-/// Takes the [`StateLock`] of `state`, waiting (and saying so on stderr) while another benchgate holds it.
-pub fn lock_state(state: &Path) -> std::io::Result<StateLock> {
+/// Takes the [`StateLock`] of `state`, waiting while another benchgate holds it; `say` is told at once
+/// what it waits for and who holds it (the holder's process id and command line, which the holder writes
+/// into the lock file).
+pub fn lock_state(state: &Path, say: &mut dyn FnMut(&str)) -> std::io::Result<StateLock> {
+    use std::io::{Seek, Write};
     std::fs::create_dir_all(state)?;
     let path = state.join("revisions.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "benchgate: another benchgate `run --compare` or `bisect` is using {}; waiting for it to finish",
-                state.display()
-            );
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let who = if holder.is_empty() { "another benchgate".to_owned() } else { format!("benchgate {holder}") };
+            say(&format!(
+                "benchgate: waiting for {} to be free: {who} (a `run --compare` or `bisect`) is using it",
+                path.display()
+            ));
             file.lock()?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
+    let command: Vec<String> = std::env::args().collect();
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "pid {}: {}", std::process::id(), command.join(" "))?;
     Ok(StateLock { _file: file })
 }
 
@@ -290,12 +300,16 @@ mod tests {
     fn the_state_lock_is_exclusive_until_dropped() {
         let d = tempfile::tempdir().unwrap();
         let state = d.path().join("benchgate");
-        let held = lock_state(&state).unwrap();
+        let held = lock_state(&state, &mut |m| panic!("nothing to wait for: {m}")).unwrap();
         let other = std::fs::OpenOptions::new().write(true).open(state.join("revisions.lock")).unwrap();
         assert!(matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
-        // A second benchgate waits, and goes on once the first is done.
-        let waiter = std::thread::spawn(move || lock_state(&state).map(|_| ()));
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // A second benchgate says within a second what it waits for and who holds it, waits, and goes on
+        // once the first is done.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter =
+            std::thread::spawn(move || lock_state(&state, &mut |m| tx.send(m.to_owned()).unwrap()).map(|_| ()));
+        let said = rx.recv_timeout(std::time::Duration::from_secs(1)).expect("a message within a second");
+        assert!(said.contains("revisions.lock") && said.contains(&format!("pid {}", std::process::id())), "{said}");
         assert!(!waiter.is_finished());
         drop(held);
         waiter.join().unwrap().unwrap();

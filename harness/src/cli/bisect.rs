@@ -217,7 +217,8 @@ pub(super) fn bisect(manifest: Option<&Path>, config: Option<&Path>, args: Bisec
     }
     driver::handle_interrupts();
     let state = ws.state_dir();
-    let _lock = revision::lock_state(&state).with_context(|| format!("cannot lock {}", state.display()))?;
+    let _lock = revision::lock_state(&state, &mut |m| eprintln!("{m}"))
+        .with_context(|| format!("cannot lock {}", state.display()))?;
     let m = Measurer {
         ws: &ws,
         config: &config,

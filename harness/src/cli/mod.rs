@@ -476,7 +476,7 @@ fn emit_with(
         Format::Table => report::verdicts::table(verdicts) + "\n",
         Format::Markdown => report::verdicts::markdown(verdicts),
         Format::Json => serde_json::to_string_pretty(verdicts)? + "\n",
-        Format::Html => report::html::html(verdicts, base, head),
+        Format::Html => report::html::html(verdicts, base, head, &[]),
     };
     match &output.out {
         Some(path) => crate::fsutil::write_atomic(path, text.as_bytes())

@@ -47,7 +47,8 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
 
     let (ws_root, rel_manifest) = manifest_in_repo(ws)?;
     let state = ws.state_dir();
-    let _lock = revision::lock_state(&state).with_context(|| format!("cannot lock {}", state.display()))?;
+    let _lock = revision::lock_state(&state, &mut |m| eprintln!("{m}"))
+        .with_context(|| format!("cannot lock {}", state.display()))?;
     let worktree = state.join("worktrees").join("base");
     revision::prepare_worktree(&ws_root, revision::BASE_WORKTREE, &worktree, &base.commit)?;
     let base_manifest = worktree.join(&rel_manifest);
@@ -167,16 +168,13 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     let noise = crate::baseline::ClassDir::new(&ws.root.join(&config.baseline.dir), &class).noise()?;
     let policy = Policy { accept: &config.accept, noise: noise.as_ref(), ..Policy::new(&config.gate) };
     let mut verdicts = crate::compare::compare(&base_side.results, &head_side.results, &policy);
-    verdicts.warnings.insert(
-        0,
-        format!(
-            "base {} ({}), head {}{}",
-            short(&base.commit),
-            if base.via_merge_base { format!("merge-base of {rev}") } else { rev.to_owned() },
-            short(&base.head_commit),
-            if base.head_dirty { " + uncommitted changes" } else { "" }
-        ),
-    );
+    verdicts.context.push(format!(
+        "base {} ({}), head {}{}",
+        short(&base.commit),
+        if base.via_merge_base { format!("merge-base of {rev}") } else { rev.to_owned() },
+        short(&base.head_commit),
+        if base.head_dirty { " + uncommitted changes" } else { "" }
+    ));
     let deadline = command_started + budget.saturating_sub(REPORT_TIME);
     let (attributions, unattributed) =
         attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, deadline, &out_dir)?;
@@ -320,11 +318,15 @@ fn attribute_regressions(
                 let svg = dir.join(format!("{stem}.diff.svg"));
                 let title = format!("{id}: base → head, instructions of {ops} ops (red grew, blue shrank)");
                 let (bs, hs) = (flame::merge_small(&b.stacks, 0.001), flame::merge_small(&h.stacks, 0.001));
-                if let Err(e) = flame::differential_svg(&bs, &hs, &title, "instructions")
+                match flame::differential_svg(&bs, &hs, &title, "instructions")
                     .map_err(anyhow::Error::from)
-                    .and_then(|text| Ok(crate::fsutil::write_atomic(&svg, text.as_bytes())?))
+                    .and_then(|text| Ok(crate::fsutil::write_atomic(&svg, text.as_bytes()).map(|()| text)?))
                 {
-                    eprint!(" (no differential flamegraph: {e:#})");
+                    Ok(text) => {
+                        a.flamegraph = svg.file_name().map(|n| format!("attribution/{}", n.to_string_lossy()));
+                        a.flamegraph_svg = Some(text);
+                    }
+                    Err(e) => eprint!(" (no differential flamegraph: {e:#})"),
                 }
                 match a.grew.first() {
                     Some(f) => eprintln!(" most growth: {} (+{} instr/op)", f.name, report::format_count(f.change())),
@@ -369,7 +371,7 @@ fn write_report(
     let files: [(PathBuf, String); 3] = [
         (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
         (dir.join("verdicts.md"), report::verdicts::markdown(verdicts) + &attribute::markdown(attributions)),
-        (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head))),
+        (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head), attributions)),
     ];
     for (path, text) in files {
         crate::fsutil::write_atomic(&path, text.as_bytes())

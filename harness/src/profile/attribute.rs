@@ -56,6 +56,12 @@ pub struct Attribution {
     /// Allocation sites new in head or allocating more per op (DHAT, [`super::dhat::compare_sites`]);
     /// `None` where they were not measured.
     pub sites: Option<Vec<SiteChange>>,
+    /// The differential flamegraph's file name, beside `attribution.json`, when one was drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flamegraph: Option<String>,
+    /// That flamegraph's SVG text, for the HTML report to show inline (not in `attribution.json`).
+    #[serde(skip)]
+    pub flamegraph_svg: Option<String>,
 }
 
 /// Compares the per-op profiles of `id` on base and head, keeping the `top` functions that grew and
@@ -103,15 +109,17 @@ pub fn attribute(id: &str, base: &OpProfile, head: &OpProfile, categories: &Cate
         shrank,
         categories,
         sites: None,
+        flamegraph: None,
+        flamegraph_svg: None,
     }
 }
 
-fn signed(v: f64) -> String {
+pub(crate) fn signed(v: f64) -> String {
     let s = crate::report::format_count(v.abs());
     if v < 0.0 { format!("−{s}") } else { format!("+{s}") }
 }
 
-fn percent_change(base: f64, head: f64) -> String {
+pub(crate) fn percent_change(base: f64, head: f64) -> String {
     if base > 0.0 { format!("{:+.1}%", (head / base - 1.0) * 100.0) } else { "new".to_owned() }
 }
 

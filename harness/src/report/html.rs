@@ -4,7 +4,9 @@
 //! Order: the overall verdict in the first heading; regressions (then failures, improvements and
 //! accepted regressions) with their evidence; the per-suite geometric means; a forest plot of every
 //! ratio with its 95% interval; for each changed benchmark whose base and head results carry wall
-//! samples, their distributions side by side; the other comparisons folded in a `<details>` table.
+//! samples, their distributions side by side; where `run --compare` attributed regressions, the
+//! functions, categories and allocation sites that grew, with the differential flamegraph inline; the
+//! other comparisons folded in a `<details>` table.
 //!
 //! Charts are drawn by plotters (the team's choice: a maintained, pure-Rust plotting library whose SVG
 //! backend writes into a `String`) as inline SVG. Its default features are off: only `svg_backend`,
@@ -26,10 +28,16 @@ use super::format_ns;
 use super::verdicts::{ordered, pct, summary_line, threshold, value};
 use crate::compare::{Comparison, Verdict, Verdicts};
 use crate::model::{BenchResult, Results, WallEstimate};
+use crate::profile::attribute::{Attribution, percent_change, signed};
 
 /// The report: a complete HTML document. `base` and `head` are the compared results files, when the
 /// caller has them (they supply the metadata and the samples of the distribution charts).
-pub fn html(verdicts: &Verdicts, base: Option<&Results>, head: Option<&Results>) -> String {
+pub fn html(
+    verdicts: &Verdicts,
+    base: Option<&Results>,
+    head: Option<&Results>,
+    attributions: &[Attribution],
+) -> String {
     let mut s = String::new();
     let status = if verdicts.verdict == "pass" { "pass" } else { "fail" };
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -39,6 +47,9 @@ pub fn html(verdicts: &Verdicts, base: Option<&Results>, head: Option<&Results>)
     s.push_str("</head>\n<body>\n");
     let _ = writeln!(s, "<h1 class=\"{status}\">benchgate: {}</h1>", escape(&summary_line(verdicts)));
     sides(&mut s, base, head);
+    for c in &verdicts.context {
+        let _ = writeln!(s, "<p class=\"context\">{}</p>", escape(c));
+    }
     if !verdicts.warnings.is_empty() {
         s.push_str("<ul class=\"warnings\">\n");
         for w in &verdicts.warnings {
@@ -113,6 +124,8 @@ pub fn html(verdicts: &Verdicts, base: Option<&Results>, head: Option<&Results>)
         }
     }
 
+    where_from(&mut s, attributions);
+
     let rest: Vec<&Comparison> = all.iter().copied().filter(|c| !groups.iter().any(|(v, _)| *v == c.verdict)).collect();
     if !rest.is_empty() {
         let _ = writeln!(s, "<details>\n<summary>{} other comparisons</summary>", rest.len());
@@ -121,6 +134,115 @@ pub fn html(verdicts: &Verdicts, base: Option<&Results>, head: Option<&Results>)
     }
     s.push_str("</body>\n</html>\n");
     s
+}
+
+/// "Where the regressions come from": per attributed benchmark, the functions whose instructions per op
+/// grew, the categories that moved, the allocation sites that are new or allocate more, and the
+/// differential flamegraph, inline (an image of the SVG, so its scripts do not run in the report).
+fn where_from(s: &mut String, attributions: &[Attribution]) {
+    if attributions.is_empty() {
+        return;
+    }
+    let count = super::format_count;
+    s.push_str(
+        "<h2>Where the regressions come from</h2>\n<p class=\"note\">Instructions per op by function, base → \
+         head: each side's benchmark under callgrind with 1 and 1 + K iterations, the difference divided by K. \
+         Flamegraphs show head's stacks, red where they grew and blue where they shrank.</p>\n",
+    );
+    for a in attributions {
+        let _ = writeln!(
+            s,
+            "<h3><code>{}</code></h3>\n<p>{} → {} instr/op ({}).</p>",
+            escape(&a.id),
+            count(a.base_per_op),
+            count(a.head_per_op),
+            percent_change(a.base_per_op, a.head_per_op)
+        );
+        if a.grew.is_empty() {
+            s.push_str(
+                "<p>No function's instructions per op grew: the regression is not in the instructions executed \
+                 (look at allocations or wall time: memory, cache, layout).</p>\n",
+            );
+        } else {
+            s.push_str(
+                "<table>\n<tr><th>function</th><th>category</th><th>base</th><th>head</th><th>change</th></tr>\n",
+            );
+            for f in &a.grew {
+                let _ = writeln!(
+                    s,
+                    "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                     <td class=\"num\">{} ({})</td></tr>",
+                    escape(&f.name),
+                    escape(&f.category),
+                    count(f.base),
+                    count(f.head),
+                    signed(f.change()),
+                    percent_change(f.base, f.head)
+                );
+            }
+            s.push_str("</table>\n");
+        }
+        let moved: Vec<String> = a
+            .categories
+            .iter()
+            .filter(|c| (c.head - c.base).abs() >= 0.005 * a.base_per_op.max(1.0))
+            .map(|c| format!("{} {}", escape(&c.category), signed(c.head - c.base)))
+            .collect();
+        if !moved.is_empty() {
+            let _ = writeln!(s, "<p>By category (instr/op): {}.</p>", moved.join(", "));
+        }
+        match &a.sites {
+            Some(sites) if !sites.is_empty() => {
+                s.push_str(
+                    "<p>Allocation sites (DHAT) that are new or allocate more, per op, base → head:</p>\n<table>\n\
+                     <tr><th>allocation site</th><th>blocks/op</th><th>bytes/op</th></tr>\n",
+                );
+                for c in sites {
+                    let _ = writeln!(
+                        s,
+                        "<tr><td><code>{}</code>{}</td><td class=\"num\">{} → {}</td><td class=\"num\">{} → {}</td></tr>",
+                        escape(crate::profile::dhat::caller(&c.frames)),
+                        if c.is_new() { " (new)" } else { "" },
+                        count(c.base_blocks),
+                        count(c.head_blocks),
+                        count(c.base_bytes),
+                        count(c.head_bytes)
+                    );
+                }
+                s.push_str("</table>\n");
+            }
+            Some(_) => s.push_str("<p>No allocation site is new or allocates more per op.</p>\n"),
+            None => {}
+        }
+        if let Some(svg) = &a.flamegraph_svg {
+            let _ = writeln!(
+                s,
+                "<figure class=\"chart\"><figcaption>Differential flamegraph{}</figcaption>\n\
+                 <img alt=\"differential flamegraph of {}\" style=\"max-width: 100%\" \
+                 src=\"data:image/svg+xml;base64,{}\"></figure>",
+                a.flamegraph.as_deref().map(|f| format!(" (<code>{}</code>)", escape(f))).unwrap_or_default(),
+                escape(&a.id),
+                base64(svg.as_bytes())
+            );
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), for a data URL.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 const STYLE: &str = "<style>
@@ -489,6 +611,7 @@ mod tests {
                 SuiteSummary { suite: "codec".into(), geomean_ratio: 1.0712, benchmarks: 3 },
                 SuiteSummary { suite: "queue".into(), geomean_ratio: 1.0227, benchmarks: 1 },
             ],
+            context: vec!["base 1a2b3c4d (merge-base of main), head 5e6f7a8b".into()],
             warnings: vec!["base ran in quick mode and head in full mode: their settings differ".into()],
         }
     }
@@ -534,7 +657,7 @@ mod tests {
     fn rendered() -> String {
         let base = results(&[("codec/lz4<simd>/1kb", 812.0), ("codec/snappy/1kb", 900.0), ("queue/spsc", 35.2)]);
         let head = results(&[("codec/lz4<simd>/1kb", 1204.5), ("codec/snappy/1kb", 720.0), ("queue/spsc", 36.0)]);
-        html(&sample(), Some(&base), Some(&head))
+        html(&sample(), Some(&base), Some(&head), &[])
     }
 
     #[test]
@@ -571,9 +694,72 @@ mod tests {
 
     #[test]
     fn html_without_results_files_has_the_ratio_chart_only() {
-        let s = html(&sample(), None, None);
+        let s = html(&sample(), None, None, &[]);
         assert_eq!(s.matches("<svg").count(), 1);
         assert!(!s.contains("Sample distributions"));
+    }
+
+    /// An attributed regression: its functions, categories, allocation sites and flamegraph (inline, as
+    /// an image of the SVG, so nothing is fetched and its scripts do not run), after the charts and
+    /// before the folded rest; ids and names escaped. The context line is not a warning.
+    #[test]
+    fn html_shows_where_the_regressions_come_from() {
+        use crate::profile::attribute::{CategoryChange, FunctionChange};
+        use crate::profile::dhat::SiteChange;
+        let f = |name: &str, base: f64, head: f64| FunctionChange {
+            name: name.into(),
+            category: "compute".into(),
+            base,
+            head,
+        };
+        let a = Attribution {
+            id: "codec/lz4<simd>/1kb".into(),
+            base_per_op: 10_000.0,
+            head_per_op: 20_400.0,
+            grew: vec![f("demo::work<u8>", 9_000.0, 19_000.0), f("memcpy", 100.0, 500.0)],
+            shrank: vec![],
+            categories: vec![CategoryChange { category: "compute".into(), base: 9_000.0, head: 19_000.0 }],
+            sites: Some(vec![SiteChange {
+                frames: vec!["demo::alloc_one (demo.rs:12)".into()],
+                base_blocks: 0.0,
+                head_blocks: 1.0,
+                base_bytes: 0.0,
+                head_bytes: 64.0,
+            }]),
+            flamegraph: Some("attribution/codec_lz4.diff.svg".into()),
+            flamegraph_svg: Some("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>x</script></svg>".into()),
+        };
+        let s = html(&sample(), None, None, std::slice::from_ref(&a));
+        let section = s.find("<h2>Where the regressions come from</h2>").expect("the section");
+        assert!(section > s.find("<h2>Ratios").unwrap() && section < s.find("<details>").unwrap());
+        let part = &s[section..];
+        assert!(part.contains("<h3><code>codec/lz4&lt;simd&gt;/1kb</code></h3>"), "{part}");
+        assert!(part.contains("10,000 → 20,400 instr/op (+104.0%)") || part.contains("instr/op (+104.0%)"), "{part}");
+        assert!(part.contains("<code>demo::work&lt;u8&gt;</code>") && part.contains("+10,000 (+111.1%)"), "{part}");
+        assert!(part.contains("By category (instr/op): compute +10,000."), "{part}");
+        assert!(part.contains("demo::alloc_one") && part.contains("(new)"), "{part}");
+        let b64 = base64(a.flamegraph_svg.as_ref().unwrap().as_bytes());
+        assert!(part.contains(&format!("src=\"data:image/svg+xml;base64,{b64}\"")), "{part}");
+        assert!(!s.contains("<script"), "the flamegraph's script is inside the data URL only");
+        assert!(s.contains("<p class=\"context\">base 1a2b3c4d (merge-base of main), head 5e6f7a8b</p>"));
+        assert!(!s.contains("warning: base 1a2b3c4d"));
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        // The test vectors of RFC 4648, section 10.
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
     }
 
     #[test]

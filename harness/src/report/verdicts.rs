@@ -86,6 +86,9 @@ pub fn table(v: &Verdicts) -> String {
     let mut s = t.to_string();
     s.push('\n');
     s.push_str(&summary_line(v));
+    for c in &v.context {
+        s.push_str(&format!("\n{c}"));
+    }
     for w in &v.warnings {
         s.push_str(&format!("\nwarning: {w}"));
     }
@@ -128,6 +131,9 @@ fn md_escape(s: &str) -> String {
 
 pub fn markdown(v: &Verdicts) -> String {
     let mut s = format!("**benchgate: {}**\n\n", summary_line(v));
+    for c in &v.context {
+        s.push_str(&format!("{}\n\n", md_escape(c)));
+    }
     let header = "| benchmark | metric | base | head | change | 95% CI | p (adj) | MDE | threshold | verdict |\n\
                   |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
     let line = |c: &Comparison| {
@@ -243,6 +249,7 @@ pub(super) mod tests {
                 SuiteSummary { suite: "codec".into(), geomean_ratio: 1.0712, benchmarks: 3 },
                 SuiteSummary { suite: "queue".into(), geomean_ratio: 1.0227, benchmarks: 1 },
             ],
+            context: vec!["base 1a2b3c4d (merge-base of main), head 5e6f7a8b".into()],
             warnings: vec!["base ran in quick mode and head in full mode: their settings differ".into()],
         }
     }

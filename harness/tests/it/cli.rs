@@ -152,3 +152,16 @@ fn shards_merge_into_one_run() {
     let o = benchgate().args(["run", "--shard", "4/3"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// A `bench = false` target (the fixture's `off`, which does not compile) is neither built nor probed,
+/// and said so in one line.
+#[test]
+fn bench_false_targets_are_neither_built_nor_probed() {
+    crate::built();
+    let out = crate::benchgate().arg("list").output().unwrap();
+    let err = crate::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("`off`")).collect();
+    assert_eq!(lines, ["benchgate: bench target `off` has `bench = false`: not built"], "{err}");
+    assert!(!err.contains("compile_error") && !err.contains("skipping"), "{err}");
+}

@@ -197,6 +197,13 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     assert_eq!(site["head_bytes"].as_f64(), Some(64.0), "{md}");
     assert!(site["frames"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("demo.rs")), "{md}");
     assert!(md.contains("## Where the regressions come from") && md.contains("`demo::work`"), "{md}");
+    // report.html shows the same, with the differential flamegraph inline; which commits were compared
+    // is a plain line near the top, not a warning.
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Where the regressions come from</h2>") && html.contains("<code>demo::work</code>"));
+    assert!(html.contains("src=\"data:image/svg+xml;base64,"), "the flamegraph inline");
+    assert!(html.contains("<p class=\"context\">base ") && !html.contains("warning: base "));
+    assert!(md.contains("(merge-base of main), head ") && !md.contains("warning: base "), "{md}");
     for f in ["base.json", "head.json", "verdicts.md"] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
