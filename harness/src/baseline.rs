@@ -22,6 +22,27 @@ pub fn check_class(name: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(format!("`{name}` is not a runner class name (letters, digits, `-`, `_`, `.`)")) }
 }
 
+/// A suite name from a results file becomes a file name, `<suite>.json`, beside the class's
+/// `noise.json`: it must be one plain path component (letters, digits, `-`, `_`, `.`, not starting with
+/// `.`) and not `noise`. Suite names come from benchmark code and results files, so they are checked,
+/// never trusted.
+pub fn check_suite(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 200
+        && format!("{name}.json") != NOISE_FILE
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "suite `{}` cannot be a baseline file name (letters, digits, `-`, `_`, `.`, not starting with `.`, \
+             not `noise`)",
+            name.escape_debug()
+        ))
+    }
+}
+
 /// The runner class: the command line's, else the configuration's, else `BENCHGATE_RUNNER_CLASS`,
 /// else `<os>-<arch>` of this machine.
 pub fn runner_class(flag: Option<&str>, configured: &str) -> Result<String, String> {
@@ -102,6 +123,9 @@ impl ClassDir {
         }
         if by_suite.is_empty() {
             return Err(BaselineError::Refused(format!("{}: holds no benchmark", source.display())));
+        }
+        for suite in by_suite.keys() {
+            check_suite(suite).map_err(|why| BaselineError::Refused(format!("{}: {why}", source.display())))?;
         }
         // Read everything that would be replaced before writing anything.
         let mut plans = Vec::new();
@@ -318,6 +342,16 @@ fn is_number_item(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_names_that_are_not_one_plain_file_name_are_refused() {
+        for bad in ["../../../../tmp/x", "/tmp/x", "", "noise", ".hidden", "a/b", "a\\b", "x\0y", "é"] {
+            assert!(check_suite(bad).is_err(), "{bad:?}");
+        }
+        for good in ["compression", "queues-mpmc", "v1.2_x"] {
+            assert!(check_suite(good).is_ok(), "{good}");
+        }
+    }
 
     #[test]
     fn compacting_keeps_the_json_value() {

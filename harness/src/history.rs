@@ -106,11 +106,24 @@ impl Location {
         format!("{}/{}/{}.json", self.class, self.commit, self.key)
     }
 
+    /// Reads a path of the history tree, which comes from whatever a remote pushed: each component must
+    /// be what [`location`] writes (a runner class name, a full hex commit id, a hex key), so that no
+    /// entry can name a file outside the directory it is exported to.
     fn parse(path: &str) -> Option<Location> {
         let mut parts = path.split('/');
         let (class, commit, file) = (parts.next()?, parts.next()?, parts.next()?);
         let key = file.strip_suffix(".json")?;
-        parts.next().is_none().then(|| Location { class: class.into(), commit: commit.into(), key: key.into() })
+        let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        let valid = crate::baseline::check_class(class).is_ok()
+            && hex(commit)
+            && matches!(commit.len(), 40 | 64)
+            && hex(key)
+            && key.len() == 16;
+        (valid && parts.next().is_none()).then(|| Location {
+            class: class.into(),
+            commit: commit.into(),
+            key: key.into(),
+        })
     }
 }
 
@@ -352,10 +365,23 @@ pub fn merge(repo: &Repository, theirs: Oid, label: &str) -> Result<Merged, Hist
     Err(HistoryError::Contended(CAS_ATTEMPTS))
 }
 
+/// A remote given on the command line is data for `git fetch` and `git push`: a name or a URL, never an
+/// option (`--upload-pack=...` would run a command), never empty, no control characters.
+pub fn check_remote(remote: &str) -> Result<(), HistoryError> {
+    if remote.is_empty() || remote.starts_with('-') || remote.chars().any(char::is_control) {
+        return Err(HistoryError::Refused(format!(
+            "`{}` is not a git remote (a name like origin, or a URL; it may not start with `-`)",
+            remote.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `git` on the repository (with messages in English, so that they can be recognised, and no
-/// credential prompt).
+/// credential prompt). Transports that run commands (`ext::`) are off whatever the user's git config.
 fn git_cli(repo: &Repository, args: &[&str]) -> Result<Result<(), String>, HistoryError> {
     let out = Command::new("git")
+        .args(["-c", "protocol.ext.allow=never"])
         .arg("--git-dir")
         .arg(repo.path())
         .args(args)
@@ -370,8 +396,9 @@ fn git_cli(repo: &Repository, args: &[&str]) -> Result<Result<(), String>, Histo
 
 /// Fetches `remote`'s history branch (`git fetch`) and merges it into the local one ([`merge`]).
 pub fn pull(repo: &Repository, remote: &str) -> Result<Merged, HistoryError> {
+    check_remote(remote)?;
     let refspec = format!("+{HISTORY_REF}:{FETCHED_REF}");
-    let args = ["fetch", "--no-tags", "--quiet", remote, refspec.as_str()];
+    let args = ["fetch", "--no-tags", "--quiet", "--", remote, refspec.as_str()];
     if let Err(stderr) = git_cli(repo, &args)? {
         if stderr.contains("couldn't find remote ref") {
             return Ok(Merged::RemoteHasNone);
@@ -385,8 +412,9 @@ pub fn pull(repo: &Repository, remote: &str) -> Result<Merged, HistoryError> {
 /// Publishes the local history to `remote`: fetch and merge ([`pull`]), then `git push` (never forced),
 /// all again when the push is rejected because the remote moved meanwhile.
 pub fn push(repo: &Repository, remote: &str) -> Result<Pushed, HistoryError> {
+    check_remote(remote)?;
     let refspec = format!("{HISTORY_REF}:{HISTORY_REF}");
-    let args = ["push", "--quiet", remote, refspec.as_str()];
+    let args = ["push", "--quiet", "--", remote, refspec.as_str()];
     for attempt in 0..PUSH_ATTEMPTS {
         let merged = pull(repo, remote)?;
         let Some(local) = tip(repo)? else {
@@ -584,6 +612,41 @@ pub(crate) mod tests {
         for i in 0..CLONES {
             assert!(ci.contains(&run(10 + i)), "run {i}");
         }
+    }
+
+    #[test]
+    fn tree_paths_that_are_not_what_benchgate_writes_are_not_locations() {
+        let commit = "a".repeat(40);
+        let good = format!("ci/{commit}/0123456789abcdef.json");
+        assert!(Location::parse(&good).is_some());
+        for bad in [
+            format!("../{commit}/0123456789abcdef.json"),
+            "ci/../0123456789abcdef.json".to_owned(),
+            format!("ci/{commit}/...json"),
+            format!("ci/{commit}/..%2f..json"),
+            format!("./{commit}/0123456789abcdef.json"),
+            format!("ci/{}/0123456789abcdef.json", "A".repeat(40)),
+            format!("ci/{commit}/0123456789abcdef.json/x"),
+        ] {
+            assert!(Location::parse(&bad).is_none(), "{bad}");
+        }
+    }
+
+    /// A remote is never an option or a command: `--upload-pack=...` and `ext::` remotes run nothing.
+    #[test]
+    fn remotes_that_would_run_commands_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = Repository::init(d.path().join("r")).unwrap();
+        append(&repo, "ci", &run(1)).unwrap();
+        let marker = d.path().join("PWNED");
+        let m = marker.display();
+        for remote in [format!("--upload-pack=touch {m};"), format!("--receive-pack=touch {m};"), String::new()] {
+            assert!(matches!(pull(&repo, &remote), Err(HistoryError::Refused(_))), "{remote}");
+            assert!(matches!(push(&repo, &remote), Err(HistoryError::Refused(_))), "{remote}");
+        }
+        let ext = format!("ext::sh -c touch% {m}");
+        assert!(pull(&repo, &ext).is_err() && push(&repo, &ext).is_err());
+        assert!(!marker.exists(), "a command ran");
     }
 
     #[test]

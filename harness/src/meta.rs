@@ -127,6 +127,20 @@ pub fn code_digest(path: &Path) -> std::io::Result<String> {
     Ok(format!("{h:016x}"))
 }
 
+/// A file-name stem for a name from the data (a benchmark id, a series): at most 64 of its letters,
+/// digits, `-` and `.` (anything else made `_`), then `-` and 8 hex digits of its hash, so that two
+/// names never share a file (`a/b` and `a_b`, or two long ids with one prefix) and no name is too long
+/// for a file system. The one place file names are made from ids.
+pub fn file_stem(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    format!("{safe}-{:08x}", fnv1a64(name.as_bytes()) >> 32)
+}
+
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
@@ -156,6 +170,19 @@ pub fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_stems_are_unique_bounded_and_plain() {
+        assert_ne!(file_stem("names/with space"), file_stem("names/with_space"));
+        assert!(file_stem("names/with space").starts_with("names_with_space-"));
+        let long = "x".repeat(300);
+        assert_ne!(file_stem(&long), file_stem(&format!("{long}y")));
+        assert!(file_stem(&long).len() <= 64 + 9);
+        for hostile in ["../../etc/passwd", "/abs", "..", ".hidden", "a\0b", "日本"] {
+            let s = file_stem(hostile);
+            assert!(!s.starts_with('.') && !s.contains('/') && !s.contains('\0'), "{hostile}: {s}");
+        }
+    }
 
     #[test]
     fn rfc3339_matches_known_dates() {

@@ -176,8 +176,14 @@ pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Re
             })?;
         }
         let target = repo.find_commit(oid).map_err(git("find the commit"))?;
-        let branch_name = format!("{TEMP_BRANCH_PREFIX}{}", std::process::id());
-        let branch = repo.branch(&branch_name, &target, true).map_err(git("create a temporary branch"))?;
+        // A name no branch has (never forced over a user's branch), recorded before it is created so
+        // that a later run can remove it if this one dies before it does.
+        let branch_name = (0..)
+            .map(|n| format!("{TEMP_BRANCH_PREFIX}{}-{n}", std::process::id()))
+            .find(|n| repo.find_branch(n, BranchType::Local).is_err())
+            .expect("an unused branch name");
+        record_temp_branch(&repo, &branch_name, true)?;
+        let branch = repo.branch(&branch_name, &target, false).map_err(git("create a temporary branch"))?;
         let added = {
             let reference = branch.get();
             let mut opts = WorktreeAddOptions::new();
@@ -193,6 +199,9 @@ pub fn prepare_worktree(dir: &Path, name: &str, path: &Path, commit: &str) -> Re
             .find_branch(&branch_name, BranchType::Local)
             .and_then(|mut b| b.delete())
             .map_err(git("delete the temporary branch"));
+        if deleted.is_ok() {
+            record_temp_branch(&repo, &branch_name, false)?;
+        }
         detached?;
         deleted?;
     }
@@ -241,13 +250,40 @@ fn touch_tree(dir: &Path, now: std::time::SystemTime) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The file in the repository's git directory listing the temporary branches benchgate created and has
+/// not yet deleted: only those are ever deleted, never a user's branch that happens to share the prefix.
+fn temp_branch_record(repo: &Repository) -> PathBuf {
+    repo.commondir().join("benchgate-temp-branches")
+}
+
+/// Adds `name` to (or, with `add` false, removes it from) the record of temporary branches.
+fn record_temp_branch(repo: &Repository, name: &str, add: bool) -> Result<(), RevisionError> {
+    let path = temp_branch_record(repo);
+    let mut names: Vec<String> =
+        std::fs::read_to_string(&path).unwrap_or_default().lines().map(str::to_owned).filter(|l| l != name).collect();
+    if add {
+        names.push(name.to_owned());
+    }
+    let text: String = names.iter().map(|n| format!("{n}\n")).collect();
+    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|e| RevisionError::Git {
+        context: format!("record the temporary branch in {}", path.display()),
+        source: git2::Error::from_str(&e.to_string()),
+    })
+}
+
+/// Deletes the temporary branches an earlier, interrupted run recorded and left behind.
 fn remove_temp_branches(repo: &Repository) -> Result<(), RevisionError> {
-    let branches = repo.branches(Some(BranchType::Local)).map_err(git("list branches"))?;
-    for b in branches.flatten() {
-        let (mut branch, _) = b;
-        if branch.name().ok().flatten().is_some_and(|n| n.starts_with(TEMP_BRANCH_PREFIX)) && !branch.is_head() {
+    let recorded = std::fs::read_to_string(temp_branch_record(repo)).unwrap_or_default();
+    for name in recorded.lines().filter(|n| n.starts_with(TEMP_BRANCH_PREFIX)) {
+        match repo.find_branch(name, BranchType::Local) {
             // A branch still checked out by a half-made worktree cannot be deleted; pruning comes first.
-            let _ = branch.delete();
+            Ok(mut branch) if !branch.is_head() => {
+                if branch.delete().is_ok() {
+                    record_temp_branch(repo, name, false)?;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => record_temp_branch(repo, name, false)?,
         }
     }
     Ok(())
@@ -351,6 +387,27 @@ mod tests {
         assert!(e.contains("unknown revision `no-such-branch`"), "{e}");
     }
 
+    /// A user's branch that shares the temporary branches' prefix is neither overwritten nor deleted;
+    /// a temporary branch an interrupted run recorded is.
+    #[test]
+    fn only_branches_benchgate_created_are_deleted() {
+        let d = repo();
+        let p = d.path();
+        let own = format!("{TEMP_BRANCH_PREFIX}{}-0", std::process::id());
+        sh(p, &["branch", &own, "main~1"]);
+        sh(p, &["branch", "benchgate-tmp-users-work", "main~1"]);
+        let users = sh(p, &["rev-parse", &own]);
+        let leftover = format!("{TEMP_BRANCH_PREFIX}999999-0");
+        sh(p, &["branch", &leftover, "main"]);
+        std::fs::write(temp_branch_record(&open(p).unwrap()), format!("{leftover}\n")).unwrap();
+        let wt = p.join("target/benchgate/worktrees/base");
+        prepare_worktree(p, BASE_WORKTREE, &wt, &sh(p, &["rev-parse", "main"])).unwrap();
+        let branches = sh(p, &["branch", "--list"]);
+        assert!(branches.contains("benchgate-tmp-users-work") && branches.contains(&own), "{branches}");
+        assert_eq!(sh(p, &["rev-parse", &own]), users, "not overwritten");
+        assert!(!branches.contains(&leftover), "{branches}");
+    }
+
     #[test]
     fn the_worktree_is_reused_moved_repaired_and_leaves_no_branch() {
         let d = repo();
@@ -361,6 +418,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "one\n");
         let branches = sh(p, &["branch", "--list"]);
         assert!(!branches.contains(TEMP_BRANCH_PREFIX), "{branches}");
+        assert_eq!(std::fs::read_to_string(temp_branch_record(&open(p).unwrap())).unwrap(), "");
         // Reused and moved to another commit.
         let three = sh(p, &["rev-parse", "main"]);
         prepare_worktree(p, BASE_WORKTREE, &wt, &three).unwrap();

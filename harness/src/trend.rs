@@ -21,7 +21,7 @@
 //! summary of the series without one) and a chart per series with a change point (every series on
 //! request) under `charts/`, as SVG and as PNG (drawn with the embedded font of [`crate::report::chart`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -430,17 +430,10 @@ fn draw<DB: plotters::prelude::DrawingBackend>(
     Ok(())
 }
 
-/// A file name, without extension, for a series' charts: the id with anything but letters, digits, `-`
-/// and `.` made `_`.
-fn chart_name(s: &Series, used: &mut BTreeSet<String>) -> String {
-    let id: String =
-        s.bench.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect();
-    let mut name = format!("{id}.{}", s.metric.name());
-    if used.contains(&name) {
-        name = format!("{id}-{:08x}.{}", crate::meta::fnv1a64(s.bench.as_bytes()) as u32, s.metric.name());
-    }
-    used.insert(name.clone());
-    name
+/// A file name, without extension, for a series' charts: the id's [`crate::meta::file_stem`] (unique
+/// and bounded in length) and the metric.
+fn chart_name(s: &Series) -> String {
+    format!("{}.{}", crate::meta::file_stem(&s.bench), s.metric.name())
 }
 
 /// Writes `trend.json`, `trend.md` and the charts (of every series when `all_charts`, else of those with
@@ -454,9 +447,8 @@ pub fn write(t: &Trend, out: &Path, all_charts: bool) -> Result<Vec<PathBuf>, Tr
     json.push('\n');
     let mut written =
         vec![put(out.join("trend.json"), json.as_bytes())?, put(out.join("trend.md"), markdown(t).as_bytes())?];
-    let mut used = BTreeSet::new();
     for s in t.series.iter().filter(|s| all_charts || !s.change_points.is_empty()) {
-        let name = chart_name(s, &mut used);
+        let name = chart_name(s);
         let path = out.join("charts").join(format!("{name}.svg"));
         let svg = svg(s).map_err(|message| TrendError::Chart { path: path.clone(), message })?;
         written.push(put(path, svg.as_bytes())?);

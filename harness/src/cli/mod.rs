@@ -265,31 +265,52 @@ pub(crate) struct RunArgs {
     seed: Option<u64>,
 }
 
-/// `90`, `90s`, `15m`, `1h`, `1h30m`.
+/// `90`, `90s`, `15m`, `1h`, `1h30m`: more than zero, at most [`crate::config::MAX_SECONDS`].
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("`{s}` is not a duration like 90s, 15m or 1h30m");
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
-    let (mut total, mut num) = (0u64, String::new());
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
+    let total = match s.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => {
+            let (mut total, mut num) = (0u64, String::new());
+            for c in s.chars() {
+                if c.is_ascii_digit() {
+                    num.push(c);
+                    continue;
+                }
+                let unit = match c {
+                    'h' => 3600,
+                    'm' => 60,
+                    's' => 1,
+                    _ => return Err(bad()),
+                };
+                let n = num.parse::<u64>().map_err(|_| bad())?;
+                total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
+                num.clear();
+            }
+            if !num.is_empty() {
+                return Err(bad());
+            }
+            total
         }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(bad()),
-        };
-        total += num.parse::<u64>().map_err(|_| bad())? * unit;
-        num.clear();
+    };
+    if total == 0 {
+        return Err(format!("`{s}`: the duration must be more than zero"));
     }
-    if !num.is_empty() || total == 0 {
-        return Err(bad());
+    if total > crate::config::MAX_SECONDS {
+        return Err(format!("`{s}`: at most {}s (a week)", crate::config::MAX_SECONDS));
     }
     Ok(std::time::Duration::from_secs(total))
+}
+
+/// `word` as one word of a POSIX shell command line: unchanged when it holds only characters no shell
+/// treats specially, else in single quotes (a `'` inside as `'\''`). Benchmark ids are data: `exec --print`
+/// must print a command that runs that benchmark, whatever its id holds.
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 /// The arguments of `cargo benchgate ARGS`, which cargo runs as `cargo-benchgate benchgate ARGS`: the
@@ -445,8 +466,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             let mut cmd = driver::exec_command(bin, &id, iters);
             if print {
-                let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-                println!("{} {}", bin.exe.display(), args.join(" "));
+                let words: Vec<String> = std::iter::once(bin.exe.as_os_str())
+                    .chain(cmd.get_args())
+                    .map(|a| shell_quote(&a.to_string_lossy()))
+                    .collect();
+                println!("{}", words.join(" "));
                 return Ok(exit_code::OK);
             }
             let status = cmd.status().with_context(|| format!("cannot run {}", bin.exe.display()))?;
@@ -771,6 +795,36 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_commands_quote_what_a_shell_would_split_or_expand() {
+        assert_eq!(shell_quote("fixture/sum/1000"), "fixture/sum/1000");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's $(rm -rf ~)"), "'it'\\''s $(rm -rf ~)'");
+        assert_eq!(shell_quote(""), "''");
+        // What sh makes of it: the original word.
+        let word = "it's $(x) `y` \"z\" a\tb";
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quote(word)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+    }
+
+    #[test]
+    fn durations_are_positive_bounded_and_never_overflow() {
+        assert_eq!(parse_duration("1h30m"), Ok(std::time::Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90"), Ok(std::time::Duration::from_secs(90)));
+        for zero in ["0", "0s", "0m0s"] {
+            assert!(parse_duration(zero).unwrap_err().contains("more than zero"), "{zero}");
+        }
+        for huge in ["18446744073709551615", "18446744073709551615h", "9999999999999999999m", "604801"] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+        }
+        assert!(parse_duration("604800").is_ok(), "a week is accepted");
+        assert!(parse_duration("15x").unwrap_err().contains("not a duration"));
+    }
 
     #[test]
     fn cargo_s_subcommand_name_is_dropped() {

@@ -114,10 +114,9 @@ struct SuiteProfile {
     categories: Vec<(String, f64)>,
 }
 
-/// The file-name stem of a benchmark's profiles: its id with anything but letters, digits, `-`, `.`
-/// made `_`.
+/// The file-name stem of a benchmark's profiles ([`crate::meta::file_stem`]: unique and bounded).
 pub(super) fn stem(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect()
+    crate::meta::file_stem(id)
 }
 
 fn bench_profile(id: &str, suite: &str, p: &OpProfile, categories: &Categories, dir: &Path) -> BenchProfile {

@@ -179,6 +179,10 @@ pub struct AllocConfig {
     pub quick: AllocSettings,
 }
 
+/// The longest timeout or time budget accepted, in seconds (a week): deadlines are instants computed
+/// by adding these to the clock, which must not overflow.
+pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InstrSettings {
     pub extra_iters: u64,
@@ -303,6 +307,15 @@ impl Config {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
+        for (key, v) in [
+            ("run.timeout_s", self.run.timeout_s),
+            ("compare.time_budget_s", self.compare.time_budget_s),
+            ("compare.quick_time_budget_s", self.compare.quick_time_budget_s),
+        ] {
+            if v > MAX_SECONDS {
+                return Err(invalid(key, &format!("must be at most {MAX_SECONDS} (a week)")));
+            }
+        }
         if self.calibrate.runs < 2 {
             return Err(invalid("calibrate.runs", "must be at least 2"));
         }
@@ -394,6 +407,17 @@ mod tests {
         assert_eq!(l.config.wall.quick.samples, 7);
         assert_eq!(l.config.wall.quick.warm_up_ms, Config::builtin().wall.quick.warm_up_ms);
         assert!(l.warnings.is_empty());
+    }
+
+    /// Durations that would overflow a deadline (the clock plus the value) are refused by name.
+    #[test]
+    fn timeouts_and_budgets_are_bounded() {
+        for key in ["[run]\ntimeout_s", "[compare]\ntime_budget_s", "[compare]\nquick_time_budget_s"] {
+            let e = load(&format!("{key} = 9223372036854775807\n")).unwrap_err().to_string();
+            let name = key.replace("]\n", ".").replace('[', "");
+            assert!(e.contains(&format!("`{name}`")) && e.contains("at most"), "{e}");
+        }
+        assert!(load(&format!("[run]\ntimeout_s = {MAX_SECONDS}\n")).is_ok());
     }
 
     #[test]

@@ -382,6 +382,9 @@ pub enum LoadErrorKind {
     Io(#[from] std::io::Error),
     #[error("file is empty")]
     Empty,
+    /// JSON has no byte-order mark (RFC 8259); an editor added one.
+    #[error("file starts with a UTF-8 byte-order mark, which JSON does not allow: save it without one")]
+    ByteOrderMark,
     #[error("file is truncated (unexpected end of JSON at line {line}, column {column})")]
     Truncated { line: usize, column: usize },
     #[error("non-finite number ({token}) at line {line}, column {column}: results must hold finite numbers")]
@@ -450,6 +453,11 @@ impl Results {
                     w.samples.len(),
                     w.rounds.len()
                 )));
+            }
+            if let Some(w) = &b.metrics.ns_per_op
+                && w.samples.is_empty()
+            {
+                return Err(invalid("ns_per_op has no samples".into()));
             }
             if let Some(w) = &b.metrics.ns_per_op
                 && w.samples.len() != w.sample_iters.len()
@@ -535,6 +543,9 @@ pub(crate) fn parse_json(text: &str) -> Result<serde_json::Value, LoadErrorKind>
     if text.trim().is_empty() {
         return Err(LoadErrorKind::Empty);
     }
+    if text.starts_with('\u{feff}') {
+        return Err(LoadErrorKind::ByteOrderMark);
+    }
     serde_json::from_str(text).map_err(|e| classify_syntax(text, e))
 }
 
@@ -567,7 +578,9 @@ fn token_at(text: &str, line: usize, column: usize) -> Option<String> {
     while start > 0 && is_word(bytes[start - 1]) {
         start -= 1;
     }
-    (start < end).then(|| l[start..end].to_owned())
+    // Byte offsets, not characters: the column may point into a multi-byte character, so the word is
+    // cut from the bytes (lossily) rather than by slicing the string.
+    (start < end).then(|| String::from_utf8_lossy(&bytes[start..end]).into_owned())
 }
 
 /// The JSON Schema of the results format, as written to `docs/results.schema.json`.
@@ -581,6 +594,23 @@ pub fn json_schema() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Non-ASCII text next to a syntax error, and a byte-order mark, are errors, never panics (the
+    /// error's column is a byte offset that may fall inside a character).
+    #[test]
+    fn non_ascii_input_gives_errors_not_panics() {
+        assert!(matches!(Results::parse("\u{feff}{\"schema_version\": 2}"), Err(LoadErrorKind::ByteOrderMark)));
+        for text in ["{\"é\": é}", "é", "{\"a\": 1,, \"ü\"}", "[\"日本\" 語]", "{\"x\":\u{2028}NaN}"] {
+            let e = Results::parse(text).unwrap_err();
+            assert!(!e.to_string().is_empty(), "{text}");
+        }
+        // Every cut of a multi-byte text: no panic anywhere.
+        let text = "{\"schema_version\": 2, \"métier\": \"日本語\", \"x\": [1, 2, é]}";
+        for (i, _) in text.char_indices() {
+            let _ = Results::parse(&text[..i]);
+            let _ = Results::parse(&format!("{}é{}", &text[..i], &text[i..]));
+        }
+    }
 
     fn minimal() -> Results {
         Results {

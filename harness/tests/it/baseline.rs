@@ -217,3 +217,24 @@ fn accepted_regressions_pass_until_they_expire() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`accept[0].expires`"), "{}", stderr(&out));
 }
+
+/// A suite name from a results file is data: one that would leave the class's directory, or replace its
+/// noise file, is refused (exit 2, naming the file and the suite) and nothing is written anywhere.
+#[test]
+fn suite_names_never_become_paths_outside_the_baseline_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    for bad in ["../../escaped", "/tmp/benchgate-escaped", "noise", ""] {
+        let mut r = example();
+        for b in &mut r.benchmarks {
+            b.suite = bad.to_owned();
+        }
+        let source = write(dir.path(), "r.json", &r);
+        let out = bg(&cfg, &["baseline", "save"], &[&source]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("r.json") && err.contains("cannot be a baseline file name"), "{bad}: {err}");
+        assert!(!dir.path().join("bl").exists(), "{bad}: nothing written");
+        assert!(!dir.path().join("escaped.json").exists() && !Path::new("/tmp/benchgate-escaped.json").exists());
+    }
+}

@@ -20,8 +20,16 @@ fn valid_results() -> String {
 fn bad_results_files_exit_2_naming_file_and_problem() {
     let dir = tempfile::tempdir().unwrap();
     let good = valid_results();
+    let mut no_samples: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let wall = &mut no_samples["benchmarks"][0]["metrics"]["ns_per_op"];
+    wall["samples"] = serde_json::json!([]);
+    wall["sample_iters"] = serde_json::json!([]);
+    wall["rounds"] = serde_json::json!([]);
     let cases = [
         ("truncated.json", good[..good.len() / 2].to_owned(), "truncated"),
+        ("bom.json", format!("\u{feff}{good}"), "byte-order mark"),
+        ("accent.json", "{\"é\": é}".into(), "not valid JSON"),
+        ("no-samples.json", no_samples.to_string(), "ns_per_op has no samples"),
         ("empty.json", String::new(), "empty"),
         ("version.json", good.replacen("\"schema_version\": 4", "\"schema_version\": 7", 1), "schema version 7"),
         ("nan.json", good.replacen("\"median\": ", "\"median\": NaN, \"x\": ", 1), "non-finite number (NaN)"),
