@@ -194,7 +194,7 @@ impl Role {
 /// had (`RUSTC_WORKSPACE_WRAPPER`) is run from this one.
 const WORKSPACE_WRAPPER: &str = r#"#!/bin/sh
 # Written by benchgate (driver::Build): builds of this workspace's own crates for one side of a
-# comparison. See ARCHITECTURE.md, "Builds".
+# comparison. See ARCHITECTURE.md, "One target directory, a wrapper per side".
 n=$#
 for a in "$@"; do
   case $a in
