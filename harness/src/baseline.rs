@@ -14,12 +14,20 @@ pub const NOISE_FILE: &str = "noise.json";
 /// The environment variable that names the runner class when the configuration does not.
 pub const CLASS_ENV: &str = "BENCHGATE_RUNNER_CLASS";
 
+/// One plain path component: letters, digits, `-`, `_`, `.`, not empty, not starting with `.`.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// A runner-class name must be usable as one path component.
 pub fn check_class(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok { Ok(()) } else { Err(format!("`{name}` is not a runner class name (letters, digits, `-`, `_`, `.`)")) }
+    if plain_name(name) {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a runner class name (letters, digits, `-`, `_`, `.`)"))
+    }
 }
 
 /// A suite name from a results file becomes a file name, `<suite>.json`, beside the class's
@@ -27,11 +35,7 @@ pub fn check_class(name: &str) -> Result<(), String> {
 /// `.`) and not `noise`. Suite names come from benchmark code and results files, so they are checked,
 /// never trusted.
 pub fn check_suite(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name.len() <= 200
-        && format!("{name}.json") != NOISE_FILE
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok = plain_name(name) && name.len() <= 200 && format!("{name}.json") != NOISE_FILE;
     if ok {
         Ok(())
     } else {

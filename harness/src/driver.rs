@@ -784,7 +784,7 @@ pub fn run(
             if let (Lane::Instr, Some(valgrind)) = (lane, &valgrind) {
                 let settings = config.instr(opts.mode);
                 let outcome =
-                    instr_outcome(valgrind, bin, &decl.id, settings, scratch.path(), config.timeout(), &opts.out)?;
+                    instr_outcome(valgrind, &bin.exe, &decl.id, settings, scratch.path(), config.timeout(), &opts.out)?;
                 record(&mut result, lane, outcome);
                 continue;
             }
@@ -839,24 +839,23 @@ pub(crate) fn lane_args(
     args
 }
 
-/// Counts benchmark `id` of `bin` in the instr lane under callgrind ([`instr::count`]): asks the binary
+/// Counts benchmark `id` of the bench binary `exe` in the instr lane under callgrind ([`instr::count`]): asks the binary
 /// first whether the benchmark has per-iteration setup, which is then counted alone and subtracted. An
 /// interrupt ends the whole run, as in [`lane_outcome`].
 pub(crate) fn instr_outcome(
     valgrind: &instr::Valgrind,
-    bin: &BenchBinary,
+    exe: &Path,
     id: &str,
     settings: crate::config::InstrSettings,
     scratch: &Path,
     timeout: Duration,
     results_file: &Path,
 ) -> Result<LaneOutcome, DriverError> {
-    let batched = match probe_batched(bin, id, timeout) {
+    let batched = match probe(exe, id, timeout) {
         Ok(b) => b,
         Err(message) => return Ok(LaneOutcome::Failed(Failure { kind: FailureKind::Error, message })),
     };
-    let req =
-        instr::Request { exe: &bin.exe, id, batched, extra_iters: settings.extra_iters, cache_sim: settings.cache_sim };
+    let req = instr::Request { exe, id, batched, extra_iters: settings.extra_iters, cache_sim: settings.cache_sim };
     let counted = instr::count(valgrind, &req, scratch, timeout);
     if interrupted() {
         return Err(DriverError::Interrupted(results_file.to_owned()));
@@ -912,10 +911,14 @@ fn add_reported(metrics: &mut Metrics, reported: BTreeMap<String, crate::model::
 /// along with the routine: a profile of the ops must then subtract runs of the setup alone
 /// ([`exec_setup_command`]).
 pub fn probe_batched(bin: &BenchBinary, id: &str, timeout: Duration) -> Result<bool, String> {
+    probe(&bin.exe, id, timeout)
+}
+
+fn probe(exe: &Path, id: &str, timeout: Duration) -> Result<bool, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let report = dir.path().join("probe.json");
     let args = [flag::PROBE.to_owned(), id.to_owned(), flag::REPORT.to_owned(), report.display().to_string()];
-    match run_worker(&bin.exe, &args, &report, timeout) {
+    match run_worker(exe, &args, &report, timeout) {
         Ok(ReportBody::Outcome(Outcome::Probe { batched })) => Ok(batched),
         Ok(ReportBody::Error(e)) => Err(e),
         Ok(other) => Err(format!("unexpected report: {other:?}")),

@@ -113,18 +113,24 @@ impl Location {
         let mut parts = path.split('/');
         let (class, commit, file) = (parts.next()?, parts.next()?, parts.next()?);
         let key = file.strip_suffix(".json")?;
-        let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-        let valid = crate::baseline::check_class(class).is_ok()
-            && hex(commit)
-            && matches!(commit.len(), 40 | 64)
-            && hex(key)
-            && key.len() == 16;
+        let valid =
+            crate::baseline::check_class(class).is_ok() && full_commit_id(commit) && key.len() == 16 && lower_hex(key);
         (valid && parts.next().is_none()).then(|| Location {
             class: class.into(),
             commit: commit.into(),
             key: key.into(),
         })
     }
+}
+
+/// Lowercase hexadecimal digits only (and at least one).
+fn lower_hex(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+/// A full commit id as git writes it: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+fn full_commit_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && lower_hex(s)
 }
 
 /// The key of `results`: FNV-1a 64 of the canonical (compact serde_json) serialization, in hex.
@@ -141,8 +147,7 @@ pub fn location(class: &str, results: &Results) -> Result<(Location, String), Hi
     let git = results.meta.git.as_ref().ok_or_else(|| {
         HistoryError::Refused("the results name no git commit (meta.git); history is by commit".into())
     })?;
-    let hex = git.commit.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-    if !hex || !matches!(git.commit.len(), 40 | 64) {
+    if !full_commit_id(&git.commit) {
         return Err(HistoryError::Refused(format!("`{}` is not a full commit id", git.commit)));
     }
     if git.dirty {

@@ -509,7 +509,7 @@ struct Job {
 
 enum JobKind {
     Request { exe: PathBuf, args: Vec<String>, report: PathBuf },
-    Instr { bin: BenchBinary, id: String },
+    Instr { exe: PathBuf, id: String },
 }
 
 /// What the cache keeps of a deterministic lane's outcome.
@@ -583,7 +583,7 @@ impl Counting<'_> {
                     continue;
                 }
                 let what = if lane == Lane::Instr {
-                    JobKind::Instr { bin: bin.clone(), id: id.clone() }
+                    JobKind::Instr { exe: bin.exe.clone(), id: id.clone() }
                 } else {
                     let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
                     let args = driver::lane_args(lane, decl, config, opts.mode, None, &report);
@@ -618,11 +618,11 @@ impl Counting<'_> {
                             (JobKind::Request { exe, args, report }, _) => {
                                 driver::lane_outcome(exe, args, report, timeout, &job.results_file)
                             }
-                            (JobKind::Instr { bin, id }, Some(valgrind)) => {
+                            (JobKind::Instr { exe, id }, Some(valgrind)) => {
                                 let scratch = self.scratch;
                                 driver::instr_outcome(
                                     valgrind,
-                                    bin,
+                                    exe,
                                     id,
                                     settings.clone(),
                                     scratch,
@@ -713,8 +713,7 @@ impl Counting<'_> {
 /// A fixed-length link to a side's binary ([`instr::fixed_length_link`]), where links can be made.
 fn link(bin: Option<&BenchBinary>) -> Result<Option<(tempfile::TempDir, PathBuf)>, DriverError> {
     let Some(bin) = bin else { return Ok(None) };
-    instr::fixed_length_link(&bin.exe)
-        .map_err(|e| DriverError::Io { path: std::env::temp_dir(), source: std::io::Error::other(e.to_string()) })
+    instr::fixed_length_link(&bin.exe).map_err(|source| DriverError::Io { path: std::env::temp_dir(), source })
 }
 
 /// Puts one benchmark's results into both sides' files and writes them.
