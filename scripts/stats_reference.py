@@ -8,6 +8,7 @@ with those libraries and writes them, inputs and outputs at full precision (Pyth
 round-trips exactly), to harness/src/stats/reference_cases.json, which the unit tests in rank.rs and
 fdr.rs load with include_str!.
 
+(power.rs: the sign test's critical counts, power and interval coverage, from scipy's binom.)
 (rounds.rs: the sign test with the median's interval on paired log round medians, and Welch's t-test on
 separate runs' log round medians.)
 Regenerate:  pip install scipy statsmodels numpy && python3 scripts/stats_reference.py
@@ -199,6 +200,29 @@ def welch_cases():
     ]
 
 
+def critical(n, alpha):
+    """The sign test's two-sided critical count: the largest c < n/2 with 2 P(Bin(n, 1/2) <= c) <= alpha."""
+    ks = [k for k in range((n + 1) // 2) if 2 * binom.cdf(k, n, 0.5) <= alpha * (1 + 1e-12)]
+    return max(ks) if ks else -1
+
+
+def power_case(n, alpha, q):
+    """Power of the sign test (harness/src/stats/power.rs): P(K <= c) + P(K >= n - c) for K ~ Bin(n, q),
+    from scipy's binom; and the exact coverage of the order-statistic interval, 1 - 2 P(Bin(n, 1/2) <= c)
+    at the 5% critical count (the range, c = 0, when there is none)."""
+    c = critical(n, alpha)
+    power = 0.0 if c < 0 else float(binom.cdf(c, n, q) + binom.sf(n - c - 1, n, q))
+    cl = max(critical(n, 0.05), 0)
+    return {"n": n, "alpha": alpha, "q": q, "critical": c, "power": power,
+            "level": float(1 - 2 * binom.cdf(cl, n, 0.5))}
+
+
+def power_cases():
+    grid = [(3, 0.05, 0.9), (6, 0.05, 0.8), (6, 0.25, 0.7), (8, 0.05 / 30, 0.99), (11, 0.05 / 30, 0.99),
+            (12, 0.05, 0.5), (16, 0.01, 0.85), (20, 0.05 / 181, 0.95), (30, 0.05 / 40, 0.9), (40, 0.001, 0.75)]
+    return [power_case(*g) for g in grid]
+
+
 def main():
     doc = {
         "generated_by": "scripts/stats_reference.py",
@@ -213,6 +237,7 @@ def main():
         "noise_floor": floor_cases(),
         "sign_test": sign_cases(),
         "welch_t": welch_cases(),
+        "sign_power": power_cases(),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {OUT}: {len(doc['mann_whitney'])} Mann-Whitney cases, {len(doc['benjamini_hochberg'])} BH cases, "

@@ -254,13 +254,35 @@ impl ClassDir {
     }
 }
 
-/// Noise floors from separate runs of the same build: per benchmark and metric, over the runs that
-/// measured it (at least two). Wall floors are kept for every benchmark; deterministic metrics only
-/// where the runs disagreed.
+/// The fewest calibration runs accepted: from 5, the prediction bound at alpha 0.001 is 10 standard
+/// deviations (t = 7.2 with 4 degrees of freedom, times √2); from 2 it would be 450.
+pub const MIN_CALIBRATION_RUNS: usize = 5;
+
+/// A deterministic lane's floor (instructions, allocations, bytes) is at most this many times the
+/// largest difference between two calibration runs.
+const DETERMINISTIC_CAP: f64 = 2.0;
+
+/// Noise floors from separate, complete runs of the same build (at least [`MIN_CALIBRATION_RUNS`]): per
+/// benchmark and metric, over the runs that measured it. Wall floors are kept for every benchmark;
+/// deterministic metrics only where the runs disagreed, capped at [`DETERMINISTIC_CAP`] times their
+/// spread.
 pub fn noise_from_runs(runs: &[Results], alpha: f64, class: &str) -> Result<NoiseFloors, String> {
     let first = runs.first().ok_or("no calibration runs")?;
-    if runs.len() < 2 {
-        return Err("calibration needs at least two runs".into());
+    if runs.len() < MIN_CALIBRATION_RUNS {
+        return Err(format!(
+            "calibration needs at least {MIN_CALIBRATION_RUNS} runs, got {}: with fewer, the prediction bound's t \
+             quantile at alpha {alpha} makes the floors too wide to gate anything (2 runs: t = {:.0}; 5 runs: {:.1})",
+            runs.len(),
+            crate::stats::noise::t_quantile(1.0 - alpha, 1.0),
+            crate::stats::noise::t_quantile(1.0 - alpha, 4.0)
+        ));
+    }
+    if let Some(r) = runs.iter().find(|r| r.meta.partial) {
+        return Err(format!(
+            "a calibration run is partial (interrupted; started {}): its missing benchmarks would make the floors \
+             of the others rest on fewer runs",
+            r.meta.started_at
+        ));
     }
     if let Some(r) = runs.iter().find(|r| r.meta.machine.fingerprint != first.meta.machine.fingerprint) {
         return Err(format!("calibration runs come from different machines (started {})", r.meta.started_at));
@@ -289,10 +311,11 @@ pub fn noise_from_runs(runs: &[Results], alpha: f64, class: &str) -> Result<Nois
         if metric != "ns_per_op" && e.spread == 0.0 {
             continue;
         }
-        benchmarks
-            .entry(id.to_owned())
-            .or_default()
-            .insert(metric.to_owned(), Floor { floor: e.floor, spread: e.spread });
+        // Deterministic lanes vary by discrete causes (per-process hash seeds), not by a normal spread:
+        // their floor is capped at twice the largest difference the runs showed, so one odd run cannot
+        // make it tens of percent.
+        let floor = if metric == "ns_per_op" { e.floor } else { e.floor.min(DETERMINISTIC_CAP * e.spread) };
+        benchmarks.entry(id.to_owned()).or_default().insert(metric.to_owned(), Floor { floor, spread: e.spread });
     }
     Ok(NoiseFloors {
         noise_schema_version: NOISE_SCHEMA_VERSION,

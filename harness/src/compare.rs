@@ -1,13 +1,24 @@
 //! The one place where a verdict is decided: two results files in, one [`Verdicts`] out.
 //!
-//! Each lane is judged its own way (ARCHITECTURE.md, "lanes"):
+//! Each lane is judged its own way (ARCHITECTURE.md, "The gate"):
 //! - alloc: exact. Allocations or bytes per op above base by more than the tolerance (default zero)
 //!   regress; a benchmark that was allocation-free and now allocates is called out.
 //! - instr: a small relative threshold, since counts are deterministic for a given binary.
-//! - wall: a two-sided Mann-Whitney U test per benchmark, Benjamini-Hochberg across all wall
-//!   comparisons of the run, and a minimum effect: the ratio of medians must exceed both the configured
-//!   threshold and what this benchmark can resolve (its minimum detectable effect). A change the test
-//!   could not have seen at the threshold is "inconclusive", never "unchanged".
+//! - wall, interleaved in one job (`run --compare`): the sign test on the per-round ratios. In two
+//!   stages when the file says so (`meta.screen_p`): every benchmark's screening rounds, then fresh
+//!   confirmation rounds for the candidates the screen flagged, with Benjamini-Hochberg over the
+//!   candidates' confirmation p-values only. Separate runs: Welch's t-test on the round medians,
+//!   Benjamini-Hochberg over all of them (reported, not judged, by default). Files without rounds
+//!   (results format 1) fall back to Mann-Whitney U on the samples.
+//!
+//! A wall change regresses (improves) when it is significant after the correction and its estimate lies
+//! beyond the threshold; it is unchanged only when its interval (labelled with its coverage) lies within
+//! the threshold both ways, an equivalence statement; anything else is inconclusive, and
+//! `gate.inconclusive` says what that does. The MDE each row states is the true ratio the gate detects
+//! with 80% power at the alpha it applied ([`stats::power`]).
+//!
+//! Nothing is judged on missing evidence: a lane or benchmark that base has and head lacks is "missing",
+//! a partial file, a failure in base, are listed as incomplete, and each has its exit code.
 //!
 //! Which thresholds apply where, which regressions are accepted and what noise floors were calibrated is
 //! the [`Policy`]'s business (`gate`); a calibrated floor raises a benchmark's threshold, never lowers it.
@@ -17,9 +28,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::gate::{Policy, Thresholds};
-use crate::model::{BenchResult, Lane, Results};
+use crate::gate::{OnInconclusive, Policy, Thresholds};
+use crate::model::{BenchResult, Lane, Results, WallEstimate};
 use crate::stats;
+use crate::stats::power::Stage;
+use crate::stats::rounds::RoundTest;
 
 /// The verdict of one metric of one benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -41,7 +54,8 @@ pub enum Verdict {
 pub struct Comparison {
     pub id: String,
     pub suite: String,
-    /// The results-format name: `ns_per_op`, `allocs_per_op`, `bytes_per_op`, `instructions_per_op`.
+    /// The results-format name: `ns_per_op`, `allocs_per_op`, `bytes_per_op`, `instructions_per_op`;
+    /// `benchmark` for a verdict on the whole benchmark (new, missing, failed).
     pub metric: String,
     /// The base's figure. For wall times measured in rounds: the median of the base's round medians.
     pub base: Option<f64>,
@@ -51,7 +65,13 @@ pub struct Comparison {
     /// head / base; for wall times in rounds, the test's estimate (the median of per-round ratios when
     /// paired).
     pub ratio: Option<f64>,
-    pub ci95: Option<[f64; 2]>,
+    /// An interval of the ratio, of coverage `ci_level`.
+    #[serde(alias = "ci95")]
+    pub ci: Option<[f64; 2]>,
+    /// The interval's coverage (0.95 for Welch's and Mann-Whitney's; the sign test's exact coverage,
+    /// e.g. 0.969 over 6 rounds, 0.979 over 10).
+    #[serde(default)]
+    pub ci_level: Option<f64>,
     pub p_value: Option<f64>,
     pub p_adjusted: Option<f64>,
     /// The threshold that applied: a ratio - 1 for wall and instr, an absolute excess for alloc. It is
@@ -59,7 +79,9 @@ pub struct Comparison {
     pub threshold: f64,
     /// The calibrated noise floor of this benchmark and metric, if any (same unit as `threshold`).
     pub noise_floor: Option<f64>,
-    /// The smallest ratio this benchmark could detect here (wall only).
+    /// Wall only: the true ratio this comparison detects with 80% power at the alpha it applied (after
+    /// the correction across benchmarks, with the test's discreteness and both stages); `None` when no
+    /// ratio can be detected with these rounds.
     pub mde: Option<f64>,
     pub verdict: Verdict,
     /// Why, in a few words, when the numbers alone do not say it.
@@ -69,8 +91,20 @@ pub struct Comparison {
 /// Everything a comparison decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
-    /// `pass` or `fail`.
+    /// `pass`, `fail` (a regression, a failure in head, or an inconclusive comparison under
+    /// `gate.inconclusive = "fail"`) or `incomplete` (no failure, but evidence is missing: see
+    /// `incomplete`).
     pub verdict: String,
+    /// How it was judged, in one line: the thresholds, the tests and the correction.
+    #[serde(default)]
+    pub policy: String,
+    /// What could not be judged and why: a lane or benchmark head lacks, a partial file, a failure in
+    /// base. Non-empty makes the verdict at least `incomplete`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
+    /// Inconclusive comparisons fail the gate (`gate.inconclusive = "fail"` and at least one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive_fails: bool,
     pub comparisons: Vec<Comparison>,
     /// Geometric mean of ns/op ratios per suite, over benchmarks compared in the wall lane.
     pub suites: Vec<SuiteSummary>,
@@ -96,11 +130,35 @@ impl Verdicts {
     pub fn failed(&self) -> bool {
         self.comparisons.iter().any(|c| c.verdict == Verdict::Failed)
     }
+
+    pub fn count(&self, v: Verdict) -> usize {
+        self.comparisons.iter().filter(|c| c.verdict == v).count()
+    }
+}
+
+/// The metrics a lane produces.
+fn lane_metrics(lane: Lane) -> &'static [&'static str] {
+    match lane {
+        Lane::Wall => &["ns_per_op"],
+        Lane::Alloc => &["allocs_per_op", "bytes_per_op"],
+        Lane::Instr => &["instructions_per_op"],
+    }
+}
+
+fn has_metric(b: &BenchResult, metric: &str) -> bool {
+    match metric {
+        "ns_per_op" => b.metrics.ns_per_op.is_some(),
+        "allocs_per_op" => b.metrics.allocs_per_op.is_some(),
+        "bytes_per_op" => b.metrics.bytes_per_op.is_some(),
+        "instructions_per_op" => b.metrics.instructions_per_op.is_some(),
+        _ => false,
+    }
 }
 
 /// Compares `head` against `base` under `policy`.
 pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts {
     let mut warnings = Vec::new();
+    let mut incomplete = Vec::new();
     let same_machine = base.meta.machine.fingerprint == head.meta.machine.fingerprint;
     if !same_machine {
         warnings.push(format!(
@@ -117,8 +175,9 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             base.meta.toolchain.rustc_release, head.meta.toolchain.rustc_release
         ));
     }
-    // Rounds pair up only when both sides say they were interleaved in the same job.
+    // Rounds pair up only when both sides carry the identifier of the one job that interleaved them.
     let paired = base.meta.pairing.is_some() && base.meta.pairing == head.meta.pairing;
+    let two_stage = paired && base.meta.screen_p.is_some() && base.meta.screen_p == head.meta.screen_p;
     if !paired && !policy.gate.judge_separate_wall && base.benchmarks.iter().any(|b| b.metrics.ns_per_op.is_some()) {
         warnings.push(
             "base and head are separate runs: wall times are reported, not judged (only a same-job comparison, \
@@ -131,6 +190,18 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             "base ran in {} mode and head in {} mode: their settings differ",
             base.meta.mode, head.meta.mode
         ));
+    }
+    for (label, r) in [("base", base), ("head", head)] {
+        if r.meta.partial {
+            incomplete.push(format!(
+                "{label} is partial (interrupted or still running): it holds {} benchmark{}, those that finished",
+                r.benchmarks.len(),
+                if r.benchmarks.len() == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    for lane in base.meta.lanes.iter().filter(|l| !head.meta.lanes.contains(l)) {
+        incomplete.push(format!("head did not run the {lane} lane, which base ran: its metrics are missing"));
     }
     if let Some(n) = policy.noise {
         if n.machine.fingerprint != head.meta.machine.fingerprint {
@@ -172,70 +243,170 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
         r.benchmarks.iter().map(|b| (b.id.as_str(), b)).collect()
     }
     let (base_by_id, head_by_id) = (index(base), index(head));
-    let find = |by_id: &BTreeMap<&str, &BenchResult>, id: &str| by_id.get(id).map(|b| (*b).clone());
     let mut out = Vec::new();
-    let mut wall = Vec::new();
+    let mut wall: Vec<(usize, WallEvidence)> = Vec::new();
+    let (mut missing_metrics, mut base_failed, mut only_base) = (0usize, 0usize, 0usize);
     for id in ids {
-        let (b, h) = (find(&base_by_id, id), find(&head_by_id, id));
+        let (b, h) = (base_by_id.get(id).copied(), head_by_id.get(id).copied());
         match (b, h) {
-            (None, Some(h)) => out.push(whole(&h, Verdict::New, "only in head")),
-            (Some(b), None) => out.push(whole(&b, Verdict::Missing, "only in base")),
+            (None, Some(h)) => out.push(whole(h, Verdict::New, "only in head")),
+            (Some(b), None) => {
+                only_base += 1;
+                out.push(whole(b, Verdict::Missing, "only in base"));
+            }
             (Some(b), Some(h)) if h.failed() => {
                 let lanes: Vec<String> = h.failures.keys().map(|l| l.to_string()).collect();
-                out.push(whole(&b, Verdict::Failed, &format!("failed in head ({})", lanes.join(", "))));
+                out.push(whole(b, Verdict::Failed, &format!("failed in head ({})", lanes.join(", "))));
             }
             (Some(b), Some(h)) => {
+                if b.failed() {
+                    base_failed += 1;
+                    let lanes: Vec<String> = b.failures.keys().map(|l| l.to_string()).collect();
+                    let note = format!("failed in base ({}): those lanes are not judged", lanes.join(", "));
+                    out.push(whole(b, Verdict::Inconclusive, &note));
+                }
+                // What base measured and head did not: missing evidence, not silence.
+                for lane in Lane::ALL {
+                    for metric in lane_metrics(lane) {
+                        if has_metric(b, metric) && !has_metric(h, metric) {
+                            missing_metrics += 1;
+                            let why = h.skipped.get(&lane).map_or_else(
+                                || format!("head has no {metric}, base has"),
+                                |w| format!("head did not measure it: {w}"),
+                            );
+                            let mut c = whole(h, Verdict::Missing, &why);
+                            c.metric = (*metric).into();
+                            out.push(c);
+                        }
+                    }
+                }
                 let t = policy.gate.thresholds(&h.id, &h.suite);
                 let floor = |metric: &str| policy.noise.and_then(|n| n.floor(&h.id, metric));
-                out.extend(alloc(&b, &h, &t, &floor));
-                out.extend(instr(&b, &h, &t, floor("instructions_per_op"), same_toolchain));
-                if let Some(c) = wall_raw(&b, &h, &t, policy.gate.fdr, floor("ns_per_op"), paired) {
-                    wall.push((out.len(), c));
-                    out.push(placeholder(&h));
+                out.extend(alloc(b, h, &t, &floor));
+                out.extend(instr(b, h, &t, floor("instructions_per_op"), same_toolchain));
+                if let Some(e) = wall_evidence(b, h, &t, floor("ns_per_op"), paired, two_stage) {
+                    wall.push((out.len(), e));
+                    out.push(placeholder(h));
                 }
             }
             (None, None) => unreachable!("ids come from base or head"),
         }
     }
-    // Benjamini-Hochberg over every wall comparison of the run, then the verdicts.
-    let p: Vec<f64> = wall.iter().map(|(_, c)| c.p_value.unwrap_or(1.0)).collect();
-    let adjusted = stats::fdr::benjamini_hochberg(&p);
-    for ((slot, mut c), p_adj) in wall.into_iter().zip(adjusted) {
-        c.p_adjusted = Some(p_adj);
-        c.verdict = judge_wall(&c, policy.gate.fdr, same_machine);
-        if !same_machine {
-            c.note = Some("different machines: not judged".into());
-        } else if !paired && !policy.gate.judge_separate_wall {
-            // Reported with its evidence; a separate run is no base for a wall verdict (see the config).
-            c.verdict = Verdict::Inconclusive;
-            c.note = Some("separate runs: reported, not judged".into());
-        }
-        if matches!(c.verdict, Verdict::Regressed | Verdict::Improved) {
-            let work = out.iter().find(|o| o.id == c.id && o.metric == "instructions_per_op");
-            if let Some(r) = work.filter(|o| same_toolchain && o.base.is_some_and(|b| b > 0.0)).and_then(|o| o.ratio)
-                && (r - 1.0).abs() <= SAME_WORK
-            {
-                let same = format!(
-                    "instructions per op {:+.2}%: the time changed, not the work (code layout, caches or waiting)",
-                    (r - 1.0) * 100.0
-                );
-                add_note(&mut c, same);
-            }
-        }
-        out[slot] = c;
+    if only_base > 0 {
+        incomplete.push(format!("{only_base} benchmark{} of base not in head (\"missing\")", plural(only_base)));
     }
+    if missing_metrics > 0 {
+        incomplete.push(format!(
+            "{missing_metrics} metric{} base measured and head did not (\"missing\")",
+            plural(missing_metrics)
+        ));
+    }
+    if base_failed > 0 {
+        incomplete.push(format!(
+            "{base_failed} benchmark{} failed in base: the failed lanes have nothing to compare with",
+            plural(base_failed)
+        ));
+    }
+    let stages = judge_walls(&mut out, wall, policy, same_machine, paired, same_toolchain);
     for c in out.iter_mut().filter(|c| c.verdict == Verdict::Regressed) {
         accept(c, policy);
     }
     let suites = geomeans(&out);
-    let fail = out.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Failed));
+    let inconclusive = out.iter().filter(|c| c.verdict == Verdict::Inconclusive).count();
+    let inconclusive_fails = inconclusive > 0 && policy.gate.inconclusive == OnInconclusive::Fail;
+    let fail = out.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Failed)) || inconclusive_fails;
+    if inconclusive > 0 && policy.gate.inconclusive != OnInconclusive::Pass {
+        warnings.insert(
+            0,
+            format!(
+                "{inconclusive} comparison{} inconclusive: the evidence shows neither a change beyond the threshold \
+                 nor that the change lies within it (gate.inconclusive = \"{}\")",
+                if inconclusive == 1 { " is" } else { "s are" },
+                policy.gate.inconclusive
+            ),
+        );
+    }
     Verdicts {
-        verdict: if fail { "fail" } else { "pass" }.into(),
+        verdict: if fail {
+            "fail"
+        } else if !incomplete.is_empty() {
+            "incomplete"
+        } else {
+            "pass"
+        }
+        .into(),
+        policy: policy_line(policy, &stages, paired),
+        incomplete,
+        inconclusive_fails,
         comparisons: out,
         suites,
         context: Vec::new(),
         warnings,
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// How the wall lane was tested, for the policy line.
+#[derive(Debug, Default)]
+struct StageCounts {
+    /// Benchmarks screened in two-stage files, and of them the candidates confirmed.
+    screened: usize,
+    confirmed: usize,
+    /// Candidates without confirmation rounds.
+    unconfirmed: usize,
+    /// One-stage tests (paired, Welch or Mann-Whitney).
+    single: usize,
+}
+
+fn policy_line(policy: &Policy<'_>, s: &StageCounts, paired: bool) -> String {
+    let g = policy.gate;
+    let wall = if s.screened > 0 {
+        format!(
+            "wall: paired sign test in two stages, {} benchmarks screened (candidate at p <= {}), {} confirmed on \
+             fresh rounds with Benjamini-Hochberg at FDR {} over the candidates{}",
+            s.screened,
+            stats::rounds::SCREEN_P,
+            s.confirmed,
+            g.fdr,
+            if s.unconfirmed > 0 { format!(", {} left unconfirmed", s.unconfirmed) } else { String::new() }
+        )
+    } else if paired {
+        format!("wall: paired sign test, Benjamini-Hochberg at FDR {} over {} benchmarks", g.fdr, s.single)
+    } else if g.judge_separate_wall {
+        format!(
+            "wall: Welch's t-test on round medians, Benjamini-Hochberg at FDR {} over {} benchmarks",
+            g.fdr, s.single
+        )
+    } else {
+        "wall: separate runs, reported and not judged".to_owned()
+    };
+    format!(
+        "policy: {wall}; a change counts when significant and beyond {} ({} between separate runs), unchanged \
+         when its interval lies within that; instr beyond {}; alloc beyond {} allocations, {} bytes; \
+         inconclusive: {}{}{}",
+        pct_text(g.wall_ratio_interleaved),
+        pct_text(g.wall_ratio),
+        pct_text(g.instr_ratio),
+        g.alloc_allocs,
+        g.alloc_bytes,
+        g.inconclusive,
+        if g.suite.is_empty() && g.bench.is_empty() { "" } else { "; per-suite or per-benchmark thresholds apply" },
+        match (policy.accept.len(), policy.noise) {
+            (0, None) => String::new(),
+            (a, n) => format!(
+                "; {a} accept entr{}{}",
+                if a == 1 { "y" } else { "ies" },
+                if n.is_some() { ", calibrated noise floors" } else { "" }
+            ),
+        }
+    )
+}
+
+fn pct_text(r: f64) -> String {
+    format!("{}%", (r * 1000.0).round() / 10.0)
 }
 
 /// Turns a regression into "accepted" when a current `[[accept]]` entry covers it; says why not when an
@@ -275,7 +446,8 @@ fn whole(b: &BenchResult, verdict: Verdict, note: &str) -> Comparison {
         base: None,
         head: None,
         ratio: None,
-        ci95: None,
+        ci: None,
+        ci_level: None,
         p_value: None,
         p_adjusted: None,
         threshold: 0.0,
@@ -298,7 +470,8 @@ fn scalar(b: &BenchResult, metric: &str, base: f64, head: f64, threshold: f64, v
         base: Some(base),
         head: Some(head),
         ratio: (base != 0.0).then(|| head / base),
-        ci95: None,
+        ci: None,
+        ci_level: None,
         p_value: None,
         p_adjusted: None,
         threshold,
@@ -366,85 +539,268 @@ fn instr(
     Some(c)
 }
 
-/// The wall lane's evidence, before the false-discovery correction. The unit of evidence is the round
-/// (one process) where both sides have rounds:
+/// What the wall lane of one benchmark has to go on, before the correction across benchmarks.
+struct WallEvidence {
+    /// The row, with its figures, interval and raw p-value; verdict and MDE still to come.
+    c: Comparison,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Two stages, a candidate with confirmation rounds: judged on those alone.
+    Confirmed { screen_rounds: usize, confirm: RoundTest },
+    /// Two stages, not a candidate: unchanged if the screen's interval shows it, never a change.
+    Cleared { screen: RoundTest },
+    /// Two stages, a candidate without (enough) confirmation rounds: not judged.
+    Unconfirmed { screen: RoundTest },
+    /// One stage of paired rounds (files written before the two stages).
+    Paired(RoundTest),
+    /// Separate runs: Welch's t-test on round medians.
+    Welch(RoundTest),
+    /// No rounds (results format 1): Mann-Whitney U on the samples; base's samples and head's count
+    /// give its MDE.
+    MannWhitney { base: Vec<f64>, head_n: usize },
+    /// Rounds that cannot be tested as they are, and why.
+    Untested(String),
+}
+
+/// A round test's figures as a row: base is the median of base's round medians, head that times the
+/// ratio, so that a row never contradicts itself (pooled sample medians can lie on the other side of
+/// each other from the ratio when rounds differ).
+fn round_row(h: &BenchResult, base_rounds: &[f64], test: &RoundTest, threshold: f64, note: String) -> Comparison {
+    let base_figure = stats::median(base_rounds);
+    let mut c = scalar(h, "ns_per_op", base_figure, base_figure * test.ratio, threshold, Verdict::Inconclusive);
+    c.ratio = Some(test.ratio);
+    c.ci = Some(test.ci);
+    c.ci_level = Some(test.level);
+    c.p_value = Some(test.p_value);
+    c.note = Some(note);
+    c
+}
+
+/// The wall lane's evidence. The unit of evidence is the round (one process) where both sides have
+/// rounds:
 /// - interleaved in one job (`paired`): the sign test on the per-round medians' ratios, with
-///   `wall_ratio_interleaved`; calibrated floors do not apply, since the rounds measure this job's noise;
+///   `wall_ratio_interleaved`; calibrated floors do not apply, since the rounds measure this job's noise.
+///   In two stages (`two_stage`), the screening rounds decide whether the benchmark is a candidate
+///   ([`stats::rounds::screen_flags`]) and a candidate is judged on its confirmation rounds alone;
 /// - separate runs: Welch's t-test on the round medians, with the larger of `wall_ratio` and the
 ///   calibrated noise floor.
 ///
-/// Files without rounds (one process per benchmark, results format 1) fall back to Mann-Whitney U on
-/// the samples.
-fn wall_raw(
+/// Files without rounds fall back to Mann-Whitney U on the samples. Rounds that do not pair (a file
+/// claims the same job but the two share fewer than 3 rounds) are not tested at all.
+fn wall_evidence(
     b: &BenchResult,
     h: &BenchResult,
     t: &Thresholds,
-    fdr: f64,
     noise: Option<f64>,
     paired: bool,
-) -> Option<Comparison> {
+    two_stage: bool,
+) -> Option<WallEvidence> {
     let (bw, hw) = (b.metrics.ns_per_op.as_ref()?, h.metrics.ns_per_op.as_ref()?);
     let separate_threshold = t.wall_ratio.max(noise.unwrap_or(0.0));
-    if let Some((base_rounds, head_rounds)) = round_medians(bw, hw, paired) {
-        let (test, threshold, note) = if paired {
-            let test = stats::rounds::paired_sign_test(&base_rounds, &head_rounds, fdr, 0.8);
-            (test, t.wall_ratio_interleaved, "paired over {} rounds")
-        } else {
-            let test = stats::rounds::welch_log_ratio(&base_rounds, &head_rounds, fdr, 0.8);
-            (test, separate_threshold, "Welch over {} rounds")
-        };
-        if let Some(test) = test {
-            // The figures the change is computed from, so that a row never contradicts itself: base is
-            // the median of its round medians, head that times the ratio (the median of the per-round
-            // ratios, paired; of the rounds' ratio, Welch). Pooled sample medians can lie on the other
-            // side of each other from the ratio when rounds differ.
-            let base_figure = stats::median(&base_rounds);
-            let head_figure = base_figure * test.ratio;
-            let mut c = scalar(h, "ns_per_op", base_figure, head_figure, threshold, Verdict::Inconclusive);
-            c.noise_floor = if paired { None } else { noise };
-            c.ratio = Some(test.ratio);
-            c.ci95 = Some(test.ci95);
-            c.p_value = Some(test.p_value);
-            c.mde = Some(test.mde);
-            c.note = Some(note.replace("{}", &test.rounds.to_string()));
-            return Some(c);
-        }
+    let untested = |why: String, threshold: f64| {
+        let mut c = scalar(h, "ns_per_op", bw.median, hw.median, threshold, Verdict::Inconclusive);
+        c.noise_floor = if paired { None } else { noise };
+        Some(WallEvidence { c, kind: Kind::Untested(why) })
+    };
+    if bw.rounds.is_empty() && hw.rounds.is_empty() {
+        let test = stats::rank::mann_whitney_u(&hw.samples, &bw.samples);
+        let mut c = scalar(h, "ns_per_op", bw.median, hw.median, separate_threshold, Verdict::Inconclusive);
+        c.noise_floor = noise;
+        c.ratio = Some(hw.median / bw.median);
+        c.ci = Some(stats::rank::ratio_of_medians_ci(&bw.samples, &hw.samples, 0.95));
+        c.ci_level = Some(0.95);
+        c.p_value = Some(test.p_value);
+        return Some(WallEvidence {
+            c,
+            kind: Kind::MannWhitney { base: bw.samples.clone(), head_n: hw.samples.len() },
+        });
     }
-    let test = stats::rank::mann_whitney_u(&hw.samples, &bw.samples);
-    let mut c = scalar(h, "ns_per_op", bw.median, hw.median, separate_threshold, Verdict::Inconclusive);
-    c.noise_floor = noise;
-    c.ratio = Some(hw.median / bw.median);
-    c.ci95 = Some(stats::rank::ratio_of_medians_ci(&bw.samples, &hw.samples, 0.95));
-    c.p_value = Some(test.p_value);
-    c.mde = Some(stats::rank::min_detectable_ratio(&bw.samples, hw.samples.len(), fdr, 0.8));
-    Some(c)
+    let (mb, mh) = (round_medians(bw), round_medians(hw));
+    if !paired {
+        if mb.len() < 3 || mh.len() < 3 {
+            return untested(format!("{} and {} rounds: too few to test", mb.len(), mh.len()), separate_threshold);
+        }
+        let (vb, vh): (Vec<f64>, Vec<f64>) = (mb.into_values().collect(), mh.into_values().collect());
+        let Some(test) = stats::rounds::welch_log_ratio(&vb, &vh) else {
+            return untested("round medians that are not positive".into(), separate_threshold);
+        };
+        let mut c = round_row(h, &vb, &test, separate_threshold, format!("Welch over {} rounds", test.rounds));
+        c.noise_floor = noise;
+        return Some(WallEvidence { c, kind: Kind::Welch(test) });
+    }
+    let threshold = t.wall_ratio_interleaved;
+    let common = |from: u32, to: u32| -> (Vec<f64>, Vec<f64>) {
+        mb.iter().filter(|(r, _)| (from..to).contains(*r) && mh.contains_key(r)).map(|(r, v)| (*v, mh[r])).unzip()
+    };
+    if !two_stage {
+        let (vb, vh) = common(0, u32::MAX);
+        let Some(test) = stats::rounds::paired_sign_test(&vb, &vh) else {
+            return untested(format!("{} rounds in common: too few to pair", vb.len()), threshold);
+        };
+        let c = round_row(h, &vb, &test, threshold, format!("paired over {} rounds", test.rounds));
+        return Some(WallEvidence { c, kind: Kind::Paired(test) });
+    }
+    if bw.confirm_from != hw.confirm_from {
+        return untested("base and head disagree on where the confirmation rounds start".into(), threshold);
+    }
+    let from = hw.confirm_from.unwrap_or(u32::MAX);
+    let (sb, sh) = common(0, from);
+    let Some(screen) = stats::rounds::paired_sign_test(&sb, &sh) else {
+        return untested(format!("{} screening rounds in common: too few to pair", sb.len()), threshold);
+    };
+    let (cb, ch) = common(from, u32::MAX);
+    if hw.confirm_from.is_some()
+        && let Some(confirm) = stats::rounds::paired_sign_test(&cb, &ch)
+    {
+        let note = format!(
+            "screen p {:.2} over {} rounds; confirmed over {} fresh rounds",
+            screen.p_value, screen.rounds, confirm.rounds
+        );
+        let c = round_row(h, &cb, &confirm, threshold, note);
+        return Some(WallEvidence { c, kind: Kind::Confirmed { screen_rounds: screen.rounds, confirm } });
+    }
+    if stats::rounds::screen_flags(&screen) {
+        let note = format!(
+            "screen p {:.2} over {} rounds made it a candidate, but it has {} confirmation rounds (no time left \
+             for them): not judged",
+            screen.p_value,
+            screen.rounds,
+            cb.len()
+        );
+        let c = round_row(h, &sb, &screen, threshold, note);
+        return Some(WallEvidence { c, kind: Kind::Unconfirmed { screen } });
+    }
+    let note = format!("screen p {:.2} over {} rounds: not a candidate", screen.p_value, screen.rounds);
+    let c = round_row(h, &sb, &screen, threshold, note);
+    Some(WallEvidence { c, kind: Kind::Cleared { screen } })
 }
 
-/// Per-round medians of both sides when both were measured in at least 3 rounds: paired, over the
-/// rounds both have; unpaired, each side's own.
-fn round_medians(
-    b: &crate::model::WallEstimate,
-    h: &crate::model::WallEstimate,
+/// The median of each round's samples, by round.
+fn round_medians(w: &WallEstimate) -> BTreeMap<u32, f64> {
+    let mut by_round: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for (r, s) in w.rounds.iter().zip(&w.samples) {
+        by_round.entry(*r).or_default().push(*s);
+    }
+    by_round.into_iter().map(|(r, v)| (r, stats::median(&v))).collect()
+}
+
+/// The power every MDE is stated at.
+pub const POWER: f64 = 0.8;
+
+/// Benjamini-Hochberg within each family of tests (the candidates' confirmations; the one-stage tests),
+/// the MDE at the alpha each family applies to a lone change (FDR / its size: BH's first step), and the
+/// verdicts, into `out`.
+fn judge_walls(
+    out: &mut [Comparison],
+    wall: Vec<(usize, WallEvidence)>,
+    policy: &Policy<'_>,
+    same_machine: bool,
     paired: bool,
-) -> Option<(Vec<f64>, Vec<f64>)> {
-    use std::collections::BTreeMap;
-    let medians = |w: &crate::model::WallEstimate| {
-        let mut by_round: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-        for (r, s) in w.rounds.iter().zip(&w.samples) {
-            by_round.entry(*r).or_default().push(*s);
+    same_toolchain: bool,
+) -> StageCounts {
+    let fdr = policy.gate.fdr;
+    let confirmed = |k: &Kind| matches!(k, Kind::Confirmed { .. });
+    let single = |k: &Kind| matches!(k, Kind::Paired(_) | Kind::Welch(_) | Kind::MannWhitney { .. });
+    let mut counts = StageCounts::default();
+    let mut confirm_rounds = Vec::new();
+    for (_, e) in &wall {
+        match &e.kind {
+            Kind::Confirmed { confirm, .. } => {
+                counts.screened += 1;
+                counts.confirmed += 1;
+                confirm_rounds.push(confirm.rounds as f64);
+            }
+            Kind::Cleared { .. } => counts.screened += 1,
+            Kind::Unconfirmed { .. } => {
+                counts.screened += 1;
+                counts.unconfirmed += 1;
+            }
+            k if single(k) => counts.single += 1,
+            _ => {}
         }
-        by_round.into_iter().map(|(r, v)| (r, stats::median(&v))).collect::<BTreeMap<u32, f64>>()
+    }
+    let adjust = |pick: &dyn Fn(&Kind) -> bool| -> Vec<f64> {
+        let p: Vec<f64> = wall.iter().filter(|(_, e)| pick(&e.kind)).map(|(_, e)| e.c.p_value.unwrap_or(1.0)).collect();
+        stats::fdr::benjamini_hochberg(&p)
     };
-    let (mb, mh) = (medians(b), medians(h));
-    if mb.len() < 3 || mh.len() < 3 {
-        return None;
+    let (mut adj_confirmed, mut adj_single) = (adjust(&confirmed).into_iter(), adjust(&single).into_iter());
+    let (k, m) = (counts.confirmed.max(1) as f64, counts.single.max(1) as f64);
+    // What a benchmark that was not a candidate would have got: the candidates' typical confirmation.
+    let typical_confirm =
+        if confirm_rounds.is_empty() { None } else { Some(stats::median(&confirm_rounds).round() as usize) };
+    for (slot, WallEvidence { mut c, kind }) in wall {
+        let t = c.threshold;
+        let screen_stage = |n: usize| Stage { rounds: n, alpha: stats::rounds::SCREEN_P };
+        c.mde = match &kind {
+            Kind::Confirmed { screen_rounds, confirm } => {
+                c.p_adjusted = adj_confirmed.next();
+                let stages = [screen_stage(*screen_rounds), Stage { rounds: confirm.rounds, alpha: fdr / k }];
+                stats::power::paired_mde(&stages, confirm.sigma, t, POWER)
+            }
+            Kind::Cleared { screen } | Kind::Unconfirmed { screen } => {
+                let n2 = typical_confirm.unwrap_or(screen.rounds);
+                let alpha = fdr / (counts.confirmed + 1) as f64;
+                let stages = [screen_stage(screen.rounds), Stage { rounds: n2, alpha }];
+                stats::power::paired_mde(&stages, screen.sigma, t, POWER)
+            }
+            Kind::Paired(test) => {
+                c.p_adjusted = adj_single.next();
+                stats::power::paired_mde(&[Stage { rounds: test.rounds, alpha: fdr / m }], test.sigma, t, POWER)
+            }
+            Kind::Welch(test) => {
+                c.p_adjusted = adj_single.next();
+                stats::rounds::welch_mde(test, fdr / m, t, POWER)
+            }
+            Kind::MannWhitney { base, head_n } => {
+                c.p_adjusted = adj_single.next();
+                Some(stats::rank::min_detectable_ratio(base, *head_n, fdr / m, POWER).max(1.0 + t))
+            }
+            Kind::Untested(_) => None,
+        };
+        c.verdict = match &kind {
+            _ if !same_machine => {
+                c.note = Some("different machines: not judged".into());
+                Verdict::Inconclusive
+            }
+            _ if !paired && !policy.gate.judge_separate_wall => {
+                // Reported with its evidence; a separate run is no base for a wall verdict (see the config).
+                c.note = Some("separate runs: reported, not judged".into());
+                Verdict::Inconclusive
+            }
+            Kind::Untested(why) => {
+                c.note = Some(why.clone());
+                Verdict::Inconclusive
+            }
+            Kind::Unconfirmed { .. } => Verdict::Inconclusive,
+            Kind::Cleared { .. } => {
+                if within(&c) {
+                    Verdict::Unchanged
+                } else {
+                    Verdict::Inconclusive
+                }
+            }
+            _ => judge_wall(&c, fdr),
+        };
+        if c.mde.is_none() && !matches!(kind, Kind::Untested(_)) {
+            add_note(&mut c, "too few rounds to detect any change at the alpha applied".into());
+        }
+        if matches!(c.verdict, Verdict::Regressed | Verdict::Improved) {
+            let work = out.iter().find(|o| o.id == c.id && o.metric == "instructions_per_op");
+            if let Some(r) = work.filter(|o| same_toolchain && o.base.is_some_and(|b| b > 0.0)).and_then(|o| o.ratio)
+                && (r - 1.0).abs() <= SAME_WORK
+            {
+                let same = format!(
+                    "instructions per op {:+.2}%: the time changed, not the work (code layout, caches or waiting)",
+                    (r - 1.0) * 100.0
+                );
+                add_note(&mut c, same);
+            }
+        }
+        out[slot] = c;
     }
-    if paired {
-        let common: Vec<u32> = mb.keys().filter(|r| mh.contains_key(r)).copied().collect();
-        Some((common.iter().map(|r| mb[r]).collect(), common.iter().map(|r| mh[r]).collect()))
-    } else {
-        Some((mb.into_values().collect(), mh.into_values().collect()))
-    }
+    counts
 }
 
 /// Instruction counts within this ratio of base (either way) are "the same work": a wall change beside
@@ -453,23 +809,25 @@ fn round_medians(
 /// instructions within 0.03%).
 const SAME_WORK: f64 = 0.001;
 
-/// A wall change counts when it is significant after the FDR correction, its interval excludes 1, and
-/// it exceeds both the threshold (configured or calibrated) and the benchmark's own resolution. A
-/// benchmark is unchanged only when it could resolve the threshold and its estimate lies within it.
-fn judge_wall(c: &Comparison, fdr: f64, same_machine: bool) -> Verdict {
-    let (Some(ratio), Some(p_adj), Some([lo, hi]), Some(mde)) = (c.ratio, c.p_adjusted, c.ci95, c.mde) else {
+/// The interval lies within the threshold both ways: the equivalence statement "unchanged" makes, at
+/// the interval's coverage.
+fn within(c: &Comparison) -> bool {
+    c.ci.is_some_and(|[lo, hi]| lo >= 1.0 / (1.0 + c.threshold) && hi <= 1.0 + c.threshold)
+}
+
+/// A tested wall change counts when it is significant after the FDR correction, its interval excludes 1
+/// and its estimate lies beyond the threshold (configured or calibrated). It is unchanged when its
+/// interval lies within the threshold both ways; otherwise inconclusive.
+fn judge_wall(c: &Comparison, fdr: f64) -> Verdict {
+    let (Some(ratio), Some(p_adj), Some([lo, hi])) = (c.ratio, c.p_adjusted, c.ci) else {
         return Verdict::Inconclusive;
     };
-    if !same_machine {
-        return Verdict::Inconclusive;
-    }
-    let floor = c.threshold.max(mde - 1.0);
     let significant = p_adj < fdr;
-    if significant && lo > 1.0 && ratio > 1.0 + floor {
+    if significant && lo > 1.0 && ratio > 1.0 + c.threshold {
         Verdict::Regressed
-    } else if significant && hi < 1.0 && ratio < 1.0 / (1.0 + floor) {
+    } else if significant && hi < 1.0 && ratio < 1.0 / (1.0 + c.threshold) {
         Verdict::Improved
-    } else if mde - 1.0 <= c.threshold && ratio <= 1.0 + c.threshold && ratio >= 1.0 / (1.0 + c.threshold) {
+    } else if within(c) {
         Verdict::Unchanged
     } else {
         Verdict::Inconclusive
@@ -500,6 +858,10 @@ fn geomeans(comparisons: &[Comparison]) -> Vec<SuiteSummary> {
 }
 
 #[cfg(test)]
+#[path = "compare_sim.rs"]
+mod sim;
+
+#[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
@@ -511,6 +873,7 @@ mod tests {
     fn judged() -> crate::gate::GateConfig {
         let mut g = crate::config::Config::builtin().gate;
         g.judge_separate_wall = true;
+        g.inconclusive = OnInconclusive::Pass;
         g
     }
 
@@ -529,7 +892,7 @@ mod tests {
         assert_eq!(v.verdict, "fail");
     }
 
-    fn results(benches: Vec<BenchResult>) -> Results {
+    pub(super) fn results(benches: Vec<BenchResult>) -> Results {
         Results {
             schema_version: SCHEMA_VERSION,
             meta: Meta {
@@ -555,6 +918,7 @@ mod tests {
                     fingerprint: "same".into(),
                 },
                 pairing: None,
+                screen_p: None,
                 libraries: BTreeMap::new(),
             },
             benchmarks: benches,
@@ -586,6 +950,7 @@ mod tests {
                     samples,
                     warmup_iters: 1,
                     rounds: Vec::new(),
+                    confirm_from: None,
                 }),
                 allocs_per_op: Some(allocs),
                 bytes_per_op: Some(allocs * 64.0),
@@ -882,28 +1247,28 @@ mod tests {
         let mut rng = SplitMix64::new(12);
         let gate = judged();
         for _ in 0..3 {
-            let (a, b) = interleaved(&mut rng, 1.0, 10);
+            let (a, b) = interleaved(&mut rng, 1.0, 14);
             let v = compare(&a, &b, &Policy::new(&gate));
             let flagged: Vec<_> =
                 v.comparisons.iter().filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved)).collect();
             assert!(flagged.is_empty(), "{flagged:#?}");
             let c = v.comparisons.iter().find(|c| c.metric == "ns_per_op").unwrap();
-            assert_eq!(c.note.as_deref(), Some("paired over 10 rounds"));
-            assert!(c.mde.unwrap() < 1.01, "drift cancels: {c:?}");
+            assert_eq!(c.note.as_deref(), Some("paired over 14 rounds"));
+            assert!(c.mde.unwrap() < 1.02, "drift cancels: {c:?}");
         }
         // +3% is far below the ±15% drift, yet every benchmark is caught.
-        let (a, b) = interleaved(&mut rng, 1.03, 10);
+        let (a, b) = interleaved(&mut rng, 1.03, 14);
         let v = compare(&a, &b, &Policy::new(&gate));
         let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
         assert!(wall.iter().all(|c| c.verdict == Verdict::Regressed), "{wall:#?}");
         // The same rounds from separate runs (no common job) are not paired: Welch's test over the
         // rounds sees the ±15% drift as noise and cannot resolve 3%, so it says so, without a regression.
-        let (mut a, mut b) = interleaved(&mut rng, 1.03, 10);
+        let (mut a, mut b) = interleaved(&mut rng, 1.03, 14);
         a.meta.pairing = None;
         b.meta.pairing = None;
         let v = compare(&a, &b, &Policy::new(&gate));
         let wall: Vec<_> = v.comparisons.iter().filter(|c| c.metric == "ns_per_op").collect();
-        assert!(wall.iter().all(|c| c.note.as_deref() == Some("Welch over 10 rounds")), "{wall:#?}");
+        assert!(wall.iter().all(|c| c.note.as_deref() == Some("Welch over 14 rounds")), "{wall:#?}");
         assert!(wall.iter().all(|c| c.verdict == Verdict::Inconclusive), "{wall:#?}");
     }
 
@@ -918,7 +1283,8 @@ mod tests {
             base: Some(47.7),
             head: Some(48.5),
             ratio: Some(1.0175),
-            ci95: Some([1.0127, 1.0262]),
+            ci: Some([1.0127, 1.0262]),
+            ci_level: Some(0.979),
             p_value: Some(0.01),
             p_adjusted: Some(0.15),
             threshold: 0.01,
@@ -927,10 +1293,10 @@ mod tests {
             verdict: Verdict::Inconclusive,
             note: None,
         };
-        assert_eq!(judge_wall(&c, 0.05, true), Verdict::Inconclusive);
-        let within = Comparison { ratio: Some(1.004), ci95: Some([0.998, 1.009]), ..c.clone() };
-        assert_eq!(judge_wall(&within, 0.05, true), Verdict::Unchanged);
+        assert_eq!(judge_wall(&c, 0.05), Verdict::Inconclusive);
+        let within = Comparison { ratio: Some(1.004), ci: Some([0.998, 1.009]), ..c.clone() };
+        assert_eq!(judge_wall(&within, 0.05), Verdict::Unchanged);
         let significant = Comparison { p_adjusted: Some(0.001), ..c };
-        assert_eq!(judge_wall(&significant, 0.05, true), Verdict::Regressed);
+        assert_eq!(judge_wall(&significant, 0.05), Verdict::Regressed);
     }
 }

@@ -631,7 +631,7 @@ pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome)
 
 /// Wall samples from several processes (rounds) of one benchmark on one side, merged; each sample keeps
 /// the round it came from. Latencies are pooled; reported figures come from the first process.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct WallAccumulator {
     samples: Option<crate::measure::wall::WallSamples>,
     rounds: Vec<u32>,
@@ -657,6 +657,17 @@ impl WallAccumulator {
                 }
             }
         }
+    }
+
+    /// The median ns/op of each round's samples, by round.
+    pub(crate) fn round_medians(&self) -> std::collections::BTreeMap<u32, f64> {
+        let mut by_round: std::collections::BTreeMap<u32, Vec<f64>> = std::collections::BTreeMap::new();
+        if let Some(s) = &self.samples {
+            for ((r, ns), n) in self.rounds.iter().zip(&s.ns).zip(&s.iters) {
+                by_round.entry(*r).or_default().push(*ns as f64 / (*n).max(1) as f64);
+            }
+        }
+        by_round.into_iter().map(|(r, v)| (r, crate::stats::median(&v))).collect()
     }
 
     /// Puts the estimate over every sample (`keep_rounds`: with each sample's round), the pooled

@@ -60,10 +60,34 @@ pub struct GateConfig {
     /// Judge wall times of separate runs (not interleaved in one job). Off by default: wall times are
     /// then reported with their evidence, never failed.
     pub judge_separate_wall: bool,
+    /// What a benchmark whose comparison is inconclusive does to the gate.
+    pub inconclusive: OnInconclusive,
     #[serde(default)]
     pub suite: BTreeMap<String, Override>,
     #[serde(default)]
     pub bench: Vec<BenchOverride>,
+}
+
+/// `gate.inconclusive`: what an inconclusive comparison (neither a change nor shown unchanged) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconclusive {
+    /// Nothing: counted in the summary only.
+    Pass,
+    /// Counted in the summary's first line and listed as a warning; the gate still passes.
+    Warn,
+    /// The gate fails (exit 1), as for a regression.
+    Fail,
+}
+
+impl std::fmt::Display for OnInconclusive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OnInconclusive::Pass => "pass",
+            OnInconclusive::Warn => "warn",
+            OnInconclusive::Fail => "fail",
+        })
+    }
 }
 
 /// `[[accept]]`: an intentional regression, accepted up to a ratio (and/or a head value) until a date.

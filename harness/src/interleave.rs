@@ -25,7 +25,7 @@ use crate::driver::{self, BenchBinary, DriverError, Event, Index, LaneOutcome, W
 use crate::measure::instr;
 use crate::model::{BenchResult, Lane, Results, RunMode};
 use crate::protocol::{DeclInfo, Outcome};
-use crate::stats::SplitMix64;
+use crate::stats::{self, SplitMix64};
 
 /// One side of the comparison: a built workspace and the results file it fills.
 pub struct Side<'a> {
@@ -44,7 +44,8 @@ pub struct Options {
     pub mode: RunMode,
     /// For everything, deterministic lanes included.
     pub budget: Duration,
-    /// Upper bound on wall rounds per benchmark (fewer when the budget is short, never below 4).
+    /// Upper bound on wall rounds per benchmark and stage: the screen runs up to half of it (never
+    /// fewer than [`MIN_ROUNDS`]), a candidate's confirmation up to all of it.
     pub max_rounds: u32,
     /// Seeds the order of each round.
     pub seed: u64,
@@ -55,9 +56,18 @@ pub struct Options {
     pub measure_identical: bool,
 }
 
-/// Rounds never go below this: with fewer pairs the sign test can never be significant at 5% (its
-/// smallest two-sided p-value over n pairs is 2/2^n).
+/// Screening rounds never go below this: from 6 pairs the sign test's interval (their range) covers
+/// 96.9% and its p-value can reach 0.031, so the screen can both clear a benchmark (its interval within
+/// the threshold) and flag it ([`stats::rounds::SCREEN_P`]).
 pub const MIN_ROUNDS: u32 = 6;
+/// The share of the wall time left after counting that the screen gets (at least what
+/// [`min_wall_time`] needs); the confirmation rounds of its candidates get the rest. Half: under no
+/// change about a fifth of the benchmarks are candidates (at 6 screening rounds), so each candidate
+/// gets about as many confirmation rounds again as the screen gave every benchmark in total, which
+/// buys the correction over the candidates.
+const SCREEN_SHARE: f64 = 0.5;
+/// The fewest confirmation rounds worth running: the sign test over fewer cannot be significant.
+const MIN_CONFIRM: u32 = 3;
 /// The shortest warm-up and measurement a plan gives a wall process (one side, one round).
 const MIN_RUN_MS: u64 = 45;
 /// What a wall process is assumed to take beyond its warm-up and measurement (start-up, report, exit)
@@ -153,6 +163,32 @@ impl Timed {
         if self.both { self.per_round() * MIN_ROUNDS.saturating_sub(self.done) } else { Duration::ZERO }
     }
 
+    /// The sign test over the rounds both sides have so far, when both were measured and none failed.
+    fn screen(&self) -> Option<stats::rounds::RoundTest> {
+        if !self.both || self.acc.iter().any(|a| a.failed) {
+            return None;
+        }
+        let (b, h) = (self.acc[0].round_medians(), self.acc[1].round_medians());
+        let (vb, vh): (Vec<f64>, Vec<f64>) = b.iter().filter_map(|(r, v)| h.get(r).map(|w| (*v, *w))).unzip();
+        stats::rounds::paired_sign_test(&vb, &vh)
+    }
+
+    /// Puts the estimates over every round so far into `results` (`confirm_from`: where the
+    /// confirmation rounds start), keeping the accumulators for more rounds.
+    fn finish_into(&self, results: &mut [Option<BenchResult>; 2], confirm_from: Option<u32>) {
+        for (a, result) in self.acc.iter().zip(results.iter_mut()) {
+            if let Some(result) = result.as_mut() {
+                a.clone().finish_into(self.done > 1, &mut result.metrics);
+                if let Some(w) = result.metrics.ns_per_op.as_mut() {
+                    w.confirm_from = confirm_from;
+                }
+            }
+        }
+        for r in results.iter_mut().flatten() {
+            driver::finish_metrics(r);
+        }
+    }
+
     /// One round: both sides, in a random order.
     #[allow(clippy::too_many_arguments)]
     fn round(
@@ -219,9 +255,11 @@ fn find<'a>(index: &'a Index, id: &str) -> Option<(&'a BenchBinary, &'a DeclInfo
     index.benchmarks().into_iter().find(|(_, d)| d.id == id)
 }
 
-/// The cache file of a deterministic lane's outcome: the same code, benchmark and settings give the
-/// same counts. For the instr lane the settings include the counter (callgrind), valgrind's version
-/// and the environment passed to the measured process, each of which moves the counts.
+/// The cache file of a deterministic lane's outcome: the same code, benchmark and settings on the same
+/// machine and C library give the same counts. `machine` names the machine (its fingerprint) and the C
+/// library's version. For the instr lane the settings include the counter (callgrind), valgrind's
+/// version and the environment passed to the measured process, each of which moves the counts.
+#[allow(clippy::too_many_arguments)]
 fn cache_path(
     dir: &Path,
     bin: &BenchBinary,
@@ -230,6 +268,7 @@ fn cache_path(
     config: &Config,
     mode: RunMode,
     valgrind: Option<&instr::Valgrind>,
+    machine: &str,
 ) -> Option<PathBuf> {
     if bin.digest.is_empty() {
         return None;
@@ -252,7 +291,7 @@ fn cache_path(
         }
         Lane::Wall => return None,
     };
-    let key = format!("{}|{id}|{lane}|{settings}", bin.digest);
+    let key = format!("{}|{id}|{lane}|{settings}|{machine}", bin.digest);
     Some(dir.join(format!("{:016x}.json", crate::meta::fnv1a64(key.as_bytes()))))
 }
 
@@ -296,6 +335,7 @@ pub fn run<'a>(
     for side in [&*base, &*head] {
         write(side)?;
     }
+    let machine = format!("machine={},libc={}", base.results.meta.machine.fingerprint, crate::meta::libc_version());
     let deterministic: Vec<Lane> = opts.lanes.iter().copied().filter(|l| *l != Lane::Wall).collect();
     let wall = opts.lanes.contains(&Lane::Wall);
     // Each benchmark's results on both sides, in the order of `ids`.
@@ -311,6 +351,7 @@ pub fn run<'a>(
             skip: if lane == Lane::Instr { instr_skip.as_deref() } else { None },
             valgrind: if lane == Lane::Instr { valgrind.clone() } else { None },
             scratch: scratch.path(),
+            machine: &machine,
         };
         counting.run(base, head, ids, &mut all, config, opts, on_event)?;
     }
@@ -371,7 +412,13 @@ pub fn run<'a>(
         // Then the other rounds, benchmark by benchmark, each with its share of what is left, where a
         // benchmark whose minimum rounds cost more than an even share gets that much ([`level`]): its
         // overrun is taken from the others instead of running past the budget at the end.
-        let share = left / measured.len() as u32;
+        // The screen gets its share of the wall time, the confirmation of its candidates the rest.
+        let screen_left = left.mul_f64(SCREEN_SHARE).max(min_wall_time(measured.len())).min(left);
+        let share = screen_left / measured.len() as u32;
+        let screen_max = (opts.max_rounds / 2).max(MIN_ROUNDS);
+        for side in [&mut *base, &mut *head] {
+            side.results.meta.screen_p = Some(stats::rounds::SCREEN_P);
+        }
         let mut timed: Vec<Timed> = Vec::with_capacity(measured.len());
         let mut told = Instant::now();
         for &i in &measured {
@@ -385,7 +432,7 @@ pub fn run<'a>(
             let (b, h) = (find(base.index, id), find(head.index, id));
             let both = all[i].iter().all(|r| r.as_ref().is_some_and(|r| r.failures.is_empty()));
             let (rounds, plan) = if both {
-                wall_plan(share, &config.wall(opts.mode), opts.max_rounds, start_up.estimate())
+                wall_plan(share, &config.wall(opts.mode), screen_max, start_up.estimate())
             } else {
                 // One side only (a new or removed benchmark) or a failed side: measured as an ordinary run.
                 config.wall_processes(opts.mode)
@@ -416,13 +463,15 @@ pub fn run<'a>(
             ),
         });
         on_event(Event::Start { total: measured.len() });
+        // The screen: every benchmark's rounds, within the screening share of the budget.
+        let mut candidates: Vec<usize> = Vec::new();
         for n in 0..timed.len() {
             let floors: Vec<Duration> = timed[n..].iter().map(Timed::floor).collect();
             let t = &mut timed[n];
             let id = &ids[t.i];
             on_event(Event::BenchStart { index: n + 1, total: measured.len(), id });
             let bench_started = Instant::now();
-            let allowance = floors[0].max(level(left.saturating_sub(wall_started.elapsed()), &floors));
+            let allowance = floors[0].max(level(screen_left.saturating_sub(wall_started.elapsed()), &floors));
             let (b, h) = (find(base.index, id), find(head.index, id));
             let results = &mut all[t.i];
             while t.done < t.rounds {
@@ -432,16 +481,25 @@ pub fn run<'a>(
                 }
                 t.round([(&*base, b), (&*head, h)], results, scratch.path(), config, opts, &mut rng, &mut start_up)?;
             }
-            for (a, result) in std::mem::take(&mut t.acc).into_iter().zip(results.iter_mut()) {
-                if let Some(result) = result.as_mut() {
-                    a.finish_into(t.done > 1, &mut result.metrics);
-                }
+            if t.screen().is_some_and(|s| stats::rounds::screen_flags(&s)) {
+                candidates.push(n);
             }
-            for r in results.iter_mut().flatten() {
-                driver::finish_metrics(r);
-            }
+            t.finish_into(results, None);
             on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed: t.spent });
             keep(base, head, results)?;
+        }
+        if !candidates.is_empty() {
+            confirm(
+                &mut timed,
+                &candidates,
+                Confirm { base, head, ids, all: &mut all, config, opts, scratch: scratch.path() },
+                left.saturating_sub(wall_started.elapsed()),
+                &mut rng,
+                &mut start_up,
+                on_event,
+            )?;
+        } else {
+            on_event(Event::Phase { text: "screen: no candidates, nothing to confirm" });
         }
         let start_up = if start_up.ms.len() >= StartUp::ENOUGH {
             format!(
@@ -466,6 +524,99 @@ pub fn run<'a>(
         side.results.meta.finished_at = Some(crate::meta::now_rfc3339());
         write(side)?;
     }
+    Ok(())
+}
+
+/// What the confirmation stage needs of the pass.
+struct Confirm<'r, 'a> {
+    base: &'r mut Side<'a>,
+    head: &'r mut Side<'a>,
+    ids: &'r [String],
+    all: &'r mut [[Option<BenchResult>; 2]],
+    config: &'r Config,
+    opts: &'r Options,
+    scratch: &'r Path,
+}
+
+/// The confirmation stage: fresh rounds for each candidate the screen flagged, numbered on from its
+/// screening rounds, with an even share of `left`, up to `opts.max_rounds` each. Says which candidates
+/// could not get the rounds that detect a change of twice their threshold with 80% power at the alpha
+/// the correction over the candidates applies.
+fn confirm(
+    timed: &mut [Timed],
+    candidates: &[usize],
+    cx: Confirm<'_, '_>,
+    left: Duration,
+    rng: &mut SplitMix64,
+    start_up: &mut StartUp,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<(), DriverError> {
+    let Confirm { base, head, ids, all, config, opts, scratch } = cx;
+    let k = candidates.len();
+    let alpha = config.gate.fdr / k as f64;
+    on_event(Event::Phase {
+        text: &format!(
+            "screen: {k} of {} benchmarks are candidates (sign test p <= {}); confirming them on fresh rounds,              {}s left",
+            timed.len(),
+            stats::rounds::SCREEN_P,
+            left.as_secs()
+        ),
+    });
+    let started = Instant::now();
+    let mut short: Vec<String> = Vec::new();
+    for (j, &n) in candidates.iter().enumerate() {
+        let t = &mut timed[n];
+        let id = &ids[t.i];
+        on_event(Event::BenchStart { index: j + 1, total: k, id });
+        let allowance = left.saturating_sub(started.elapsed()) / (k - j) as u32;
+        let per_round = t.per_round().max(Duration::from_millis(1));
+        let planned = ((allowance.as_secs_f64() / per_round.as_secs_f64()) as u32).min(opts.max_rounds);
+        let threshold = config.gate.thresholds(id, &all[t.i][1].as_ref().map_or(String::new(), |r| r.suite.clone()));
+        let threshold = threshold.wall_ratio_interleaved;
+        let sigma = t.screen().map_or(0.0, |s| s.sigma);
+        let target = (1.0 + threshold).powi(2);
+        let needed = stats::power::confirm_rounds_needed(
+            sigma,
+            t.done as usize,
+            alpha,
+            threshold,
+            target,
+            crate::compare::POWER,
+            opts.max_rounds as usize,
+        );
+        if needed.is_none_or(|need| planned < need as u32) {
+            short.push(match needed {
+                Some(need) => format!("{id} ({planned} of {need})"),
+                None => format!("{id} ({planned}; not even {} would do)", opts.max_rounds),
+            });
+        }
+        let from = t.done;
+        let (b, h) = (find(base.index, id), find(head.index, id));
+        let results = &mut all[t.i];
+        let bench_started = Instant::now();
+        if planned >= MIN_CONFIRM {
+            while t.done < from + planned {
+                if t.done - from >= MIN_CONFIRM && bench_started.elapsed() + t.per_round() > allowance {
+                    break;
+                }
+                t.round([(&*base, b), (&*head, h)], results, scratch, config, opts, rng, start_up)?;
+            }
+        }
+        t.finish_into(results, (t.done > from).then_some(from));
+        on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed: t.spent });
+        keep(base, head, results)?;
+    }
+    let mut text = format!("confirmation rounds of {k} candidates took {:.0}s", started.elapsed().as_secs_f64());
+    if !short.is_empty() {
+        let shown: Vec<&str> = short.iter().take(5).map(String::as_str).collect();
+        text.push_str(&format!(
+            "; {} could not get the confirmation rounds that detect twice the threshold with 80% power              (rounds given of needed): {}{}; a larger --time-budget gives them more",
+            short.len(),
+            shown.join(", "),
+            if short.len() > 5 { format!(" and {} more", short.len() - 5) } else { String::new() }
+        ));
+    }
+    on_event(Event::Phase { text: &text });
     Ok(())
 }
 
@@ -498,6 +649,8 @@ struct Counting<'s> {
     /// For the instr lane: the valgrind that counts.
     valgrind: Option<instr::Valgrind>,
     scratch: &'s Path,
+    /// The machine's fingerprint and the C library's version, for the cache key.
+    machine: &'s str,
 }
 
 /// One count to take: a protocol request (alloc), or runs under callgrind (instr).
@@ -565,7 +718,8 @@ impl Counting<'_> {
                     slot[k] = Some(Slot::Ready(LaneOutcome::Skipped(why.to_owned())));
                     continue;
                 }
-                let cached = cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode, self.valgrind.as_ref());
+                let cached =
+                    cache_path(&opts.cache_dir, bin, id, lane, config, opts.mode, self.valgrind.as_ref(), self.machine);
                 if let Some(o) = cached
                     .as_ref()
                     .and_then(|p| std::fs::read(p).ok())

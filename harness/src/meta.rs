@@ -92,6 +92,20 @@ pub fn machine() -> Machine {
     Machine { cpu_model, cores, memory_bytes, os, kernel, arch, fingerprint }
 }
 
+/// The C library's name and version (`getconf GNU_LIBC_VERSION`: "glibc 2.36"), "unknown" where that
+/// does not answer (musl, macOS). Part of what a cached count depends on: libc's code runs in the counts.
+pub fn libc_version() -> String {
+    std::process::Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// FNV-1a, 64-bit: stable across platforms and releases, unlike std's hasher.
 /// A digest of an executable's code and data: every section except debug information, symbol tables
 /// and notes (the build id), which record where it was built rather than what it does. Two builds of

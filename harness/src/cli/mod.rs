@@ -23,13 +23,17 @@ mod revision;
 pub mod exit_code {
     /// Success: everything ran (and, for comparisons, nothing regressed).
     pub const OK: i32 = 0;
-    /// A comparison found at least one regression.
+    /// A comparison found at least one regression (or, under `gate.inconclusive = "fail"`, an
+    /// inconclusive comparison).
     pub const REGRESSION: i32 = 1;
     /// Usage or input error: bad arguments, missing/corrupt/truncated file, wrong schema version, NaN,
     /// a workspace that does not build.
     pub const INPUT: i32 = 2;
     /// At least one benchmark failed (panicked, timed out, exited with an error).
     pub const BENCH_FAILED: i32 = 3;
+    /// A comparison could not judge everything it was given: a benchmark or lane base has and head lacks,
+    /// a partial results file, a benchmark that failed in base.
+    pub const INCOMPLETE: i32 = 4;
     /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the results file holds
     /// every benchmark that finished.
     pub const INTERRUPTED: i32 = 130;
@@ -510,13 +514,21 @@ fn emit_with(
     if output.out.is_some() || !matches!(output.format, Format::Table) {
         eprintln!("benchgate: {}", report::verdicts::summary_line(verdicts));
     }
-    Ok(if verdicts.regressed() {
+    Ok(gate_exit_code(verdicts))
+}
+
+/// The exit code of a comparison: a regression (or a failing inconclusive) first, then a failure in
+/// head, then incomplete evidence.
+pub(crate) fn gate_exit_code(verdicts: &crate::compare::Verdicts) -> i32 {
+    if verdicts.regressed() || verdicts.inconclusive_fails {
         exit_code::REGRESSION
     } else if verdicts.failed() {
         exit_code::BENCH_FAILED
+    } else if !verdicts.incomplete.is_empty() {
+        exit_code::INCOMPLETE
     } else {
         exit_code::OK
-    })
+    }
 }
 
 /// Where the files-only commands (compare, check, baseline) find the configuration and the baselines:
@@ -692,6 +704,7 @@ fn new_meta(dir: &Path, ws: &Workspace, mode: RunMode, lanes: &[Lane], pairing: 
         toolchain: crate::meta::toolchain(&ws.root),
         machine: crate::meta::machine(),
         pairing,
+        screen_p: None,
         libraries: ws.libraries(),
     }
 }
@@ -706,8 +719,11 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
     let alpha = project.config.calibrate.alpha;
     let runs: Vec<Results> = if args.from.is_empty() {
         let n = args.runs.unwrap_or(project.config.calibrate.runs);
-        if n < 2 {
-            bail!("--runs must be at least 2");
+        if n < crate::baseline::MIN_CALIBRATION_RUNS {
+            bail!(
+                "--runs must be at least {} (fewer give floors too wide to gate anything)",
+                crate::baseline::MIN_CALIBRATION_RUNS
+            );
         }
         let lanes = parse_lanes(&args.lanes)?;
         let ws = Workspace::discover(manifest)?;

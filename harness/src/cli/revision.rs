@@ -111,7 +111,8 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
     });
-    let meta = |dir: &Path, side_ws: &Workspace| new_meta(dir, side_ws, mode, lanes, Some(format!("{seed:016x}")));
+    let pairing = pairing_id(&base.commit, &base.head_commit);
+    let meta = |dir: &Path, side_ws: &Workspace| new_meta(dir, side_ws, mode, lanes, Some(pairing.clone()));
     let results = |m: Meta| Results { schema_version: SCHEMA_VERSION, meta: m, benchmarks: Vec::new() };
     let mut base_side = Side {
         label: "base",
@@ -378,4 +379,18 @@ fn write_report(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// An identifier unique to this job, which both sides' files carry so that `compare` pairs their rounds:
+/// 128 random bits (from the standard library's per-process random hash keys, which the OS seeds) with
+/// both commits. Never the seed: two jobs run with one `--seed` are still two jobs.
+fn pairing_id(base: &str, head: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let random = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("{:016x}{:016x}-{}-{}", random(), random(), short(base), short(head))
 }

@@ -17,12 +17,13 @@ pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
 /// The version of the results format this build writes. Bump it when the shape changes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Older versions this build still reads: their files are valid files of the current shape (version 2
 /// only added the optional `ns_per_op.rounds` and `meta.pairing`; version 3 the optional
-/// `metrics.latency`, `metrics.reported` and `meta.libraries`; version 4 the optional `metrics.overhead`).
-pub const READS_SCHEMA_VERSIONS: [u32; 4] = [1, 2, 3, 4];
+/// `metrics.latency`, `metrics.reported` and `meta.libraries`; version 4 the optional `metrics.overhead`;
+/// version 5 the optional `ns_per_op.confirm_from` and `meta.screen_p`).
+pub const READS_SCHEMA_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
 
 /// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -55,11 +56,17 @@ pub struct Meta {
     pub git: Option<GitInfo>,
     pub toolchain: Toolchain,
     pub machine: Machine,
-    /// Set on both sides of an interleaved comparison (`run --compare`): the same value on base and
-    /// head means their wall rounds ran alternately in one job, round `r` of one beside round `r` of
-    /// the other, so `compare` pairs them.
+    /// Set on both sides of an interleaved comparison (`run --compare`) to an identifier of that job
+    /// (a random nonce with both commits, never the seed): the same value on base and head means their
+    /// wall rounds ran alternately in one job, round `r` of one beside round `r` of the other, so
+    /// `compare` pairs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing: Option<String>,
+    /// Set on both sides of an interleaved comparison whose wall rounds ran in two stages: a
+    /// benchmark whose screening rounds gave a sign-test p-value at or below this was a candidate and
+    /// got confirmation rounds (`ns_per_op.confirm_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_p: Option<f64>,
     /// The libraries the benchmarks were built against: each direct dependency of a package with
     /// bench targets, with its version(s) from Cargo.lock (comma-separated when several are locked).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -304,6 +311,12 @@ pub struct WallEstimate {
     /// `samples`. Absent (empty) for an ordinary run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<u32>,
+    /// For interleaved comparisons measured in two stages: the first round of the confirmation stage.
+    /// Rounds before it screened every benchmark; this benchmark was a candidate, and the rounds from
+    /// it on were measured afresh to confirm or clear it (ARCHITECTURE.md, "Two stages"). Absent: one
+    /// stage, or not a candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_from: Option<u32>,
 }
 
 /// Instruction counts of two exec runs whose difference gives the per-op figure.
@@ -638,6 +651,7 @@ mod tests {
                     fingerprint: "0".into(),
                 },
                 pairing: None,
+                screen_p: None,
                 libraries: BTreeMap::new(),
             },
             benchmarks: vec![BenchResult {
@@ -657,6 +671,7 @@ mod tests {
                         sample_iters: vec![1, 2],
                         warmup_iters: 3,
                         rounds: Vec::new(),
+                        confirm_from: None,
                     }),
                     allocs_per_op: Some(3.0),
                     bytes_per_op: Some(300.0),
@@ -691,13 +706,13 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_rejected_by_number() {
-        let text = minimal().to_json().replacen("\"schema_version\": 4", "\"schema_version\": 99", 1);
+        let text = minimal().to_json().replacen("\"schema_version\": 5", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
-        assert!(e.to_string().contains("writes version 4 and reads versions 1, 2, 3 and 4"), "{e}");
-        // Versions 1 to 3 are version 4 without the optional fields added since: still read.
-        for old in [1, 2, 3] {
-            let text = minimal().to_json().replacen("\"schema_version\": 4", &format!("\"schema_version\": {old}"), 1);
+        assert!(e.to_string().contains("writes version 5 and reads versions 1, 2, 3, 4 and 5"), "{e}");
+        // Versions 1 to 4 are version 5 without the optional fields added since: still read.
+        for old in [1, 2, 3, 4] {
+            let text = minimal().to_json().replacen("\"schema_version\": 5", &format!("\"schema_version\": {old}"), 1);
             assert!(Results::parse(&text).is_ok(), "version {old}");
         }
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));

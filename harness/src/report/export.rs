@@ -191,6 +191,7 @@ mod tests {
             sample_iters: vec![1, 2, 3],
             warmup_iters: 4,
             rounds: Vec::new(),
+            confirm_from: None,
         }
     }
 

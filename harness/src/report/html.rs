@@ -50,8 +50,14 @@ pub fn html(
     for c in &verdicts.context {
         let _ = writeln!(s, "<p class=\"context\">{}</p>", escape(c));
     }
-    if !verdicts.warnings.is_empty() {
+    if !verdicts.policy.is_empty() {
+        let _ = writeln!(s, "<p class=\"context\">{}</p>", escape(&verdicts.policy));
+    }
+    if !verdicts.warnings.is_empty() || !verdicts.incomplete.is_empty() {
         s.push_str("<ul class=\"warnings\">\n");
+        for i in &verdicts.incomplete {
+            let _ = writeln!(s, "<li><strong>not judged:</strong> {}</li>", escape(i));
+        }
         for w in &verdicts.warnings {
             let _ = writeln!(s, "<li>warning: {}</li>", escape(w));
         }
@@ -322,12 +328,16 @@ fn sides(s: &mut String, base: Option<&Results>, head: Option<&Results>) {
 /// The evidence of each comparison, one row each.
 fn table(s: &mut String, rows: &[&Comparison]) {
     s.push_str("<table>\n<thead><tr><th>benchmark</th><th>metric</th><th>base</th><th>head</th><th>ratio</th>");
-    s.push_str("<th>95% CI</th><th>p</th><th>p (adj)</th><th>threshold</th><th>MDE</th><th>verdict</th>");
+    s.push_str("<th>interval (coverage)</th><th>p</th><th>p (adj)</th><th>threshold</th><th>MDE</th><th>verdict</th>");
     s.push_str("<th>note</th></tr></thead>\n<tbody>\n");
     for c in rows {
         let verdict = format!("{:?}", c.verdict).to_lowercase();
         let ratio = c.ratio.map(|r| format!("{r:.3} ({})", pct(r))).unwrap_or_default();
-        let ci = c.ci95.map(|[l, h]| format!("[{l:.3}, {h:.3}]")).unwrap_or_default();
+        let ci = match (c.ci, c.ci_level) {
+            (Some([l, h]), Some(level)) => format!("[{l:.3}, {h:.3}] {:.0}%", (level * 100.0).floor()),
+            (Some([l, h]), None) => format!("[{l:.3}, {h:.3}]"),
+            _ => String::new(),
+        };
         let p = |p: Option<f64>| p.map(|p| format!("{p:.2e}")).unwrap_or_default();
         let _ = writeln!(
             s,
@@ -453,7 +463,7 @@ fn ratio_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, rows: &[&Comparison]) 
     let (mut lo, mut hi) = (1.0f64, 1.0f64);
     for c in rows {
         let r = c.ratio.unwrap_or(1.0);
-        let [l, h] = c.ci95.filter(|[l, h]| l.is_finite() && h.is_finite()).unwrap_or([r, r]);
+        let [l, h] = c.ci.filter(|[l, h]| l.is_finite() && h.is_finite()).unwrap_or([r, r]);
         lo = lo.min(l).min(r);
         hi = hi.max(h).max(r);
     }
@@ -486,7 +496,7 @@ fn ratio_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, rows: &[&Comparison]) 
     chart.draw_series([PathElement::new([(1.0, -0.5), (1.0, n as f64 - 0.5)], BLACK.stroke_width(1))])?;
     for (i, c) in rows.iter().enumerate() {
         let (Some(r), col) = (c.ratio, color(c.verdict)) else { continue };
-        if let Some([l, h]) = c.ci95.filter(|[l, h]| l.is_finite() && h.is_finite()) {
+        if let Some([l, h]) = c.ci.filter(|[l, h]| l.is_finite() && h.is_finite()) {
             let yi = y(i);
             chart.draw_series([
                 PathElement::new([(l, yi), (h, yi)], col.stroke_width(2)),
@@ -584,6 +594,9 @@ mod tests {
     /// scrambled order.
     fn sample() -> Verdicts {
         Verdicts {
+            policy: String::new(),
+            incomplete: Vec::new(),
+            inconclusive_fails: false,
             verdict: "fail".into(),
             comparisons: vec![
                 c("codec/lz4/1kb", "instructions_per_op", 10_450.0, 10_452.0, Verdict::Unchanged, None),
@@ -632,6 +645,7 @@ mod tests {
             samples,
             warmup_iters: 10,
             rounds: Vec::new(),
+            confirm_from: None,
         }
     }
 

@@ -16,7 +16,7 @@ struct Row {
     base: String,
     head: String,
     change: String,
-    #[tabled(rename = "95% CI")]
+    #[tabled(rename = "interval (coverage)")]
     ci: String,
     #[tabled(rename = "p (adj)")]
     p: String,
@@ -50,7 +50,7 @@ fn row(c: &Comparison) -> Row {
         base: value(&c.metric, c.base),
         head: value(&c.metric, c.head),
         change: c.ratio.map(pct).unwrap_or_default(),
-        ci: c.ci95.map(|[l, h]| format!("[{}, {}]", pct(l), pct(h))).unwrap_or_default(),
+        ci: interval(c),
         p: match (c.p_value, c.p_adjusted) {
             (Some(p), Some(a)) => format!("{p:.2e} ({a:.2e})"),
             _ => String::new(),
@@ -58,6 +58,15 @@ fn row(c: &Comparison) -> Row {
         mde: c.mde.map(pct).unwrap_or_default(),
         threshold: threshold(c),
         verdict,
+    }
+}
+
+/// The ratio's interval as changes, with its coverage: `[+1.20%, +2.05%] 97%`.
+pub(super) fn interval(c: &Comparison) -> String {
+    let Some([l, h]) = c.ci else { return String::new() };
+    match c.ci_level {
+        Some(level) => format!("[{}, {}] {:.0}%", pct(l), pct(h), (level * 100.0).floor()),
+        None => format!("[{}, {}]", pct(l), pct(h)),
     }
 }
 
@@ -81,18 +90,24 @@ pub(super) fn ordered(v: &Verdicts) -> Vec<&Comparison> {
 }
 
 pub fn table(v: &Verdicts) -> String {
+    let mut s = head_lines(v).join("\n");
     let mut t = Table::new(ordered(v).into_iter().map(row));
     t.with(Style::sharp()).modify(Columns::new(2..9), Alignment::right());
-    let mut s = t.to_string();
-    s.push('\n');
-    s.push_str(&summary_line(v));
-    for c in &v.context {
-        s.push_str(&format!("\n{c}"));
-    }
-    for w in &v.warnings {
-        s.push_str(&format!("\nwarning: {w}"));
-    }
+    s.push_str(&format!("\n{t}\n{}", summary_line(v)));
     s
+}
+
+/// What a reviewer reads first, in this order: the verdict with its counts, what was compared, how it
+/// was judged, what could not be judged, and the warnings.
+pub fn head_lines(v: &Verdicts) -> Vec<String> {
+    let mut lines = vec![summary_line(v)];
+    lines.extend(v.context.iter().cloned());
+    if !v.policy.is_empty() {
+        lines.push(v.policy.clone());
+    }
+    lines.extend(v.incomplete.iter().map(|i| format!("not judged: {i}")));
+    lines.extend(v.warnings.iter().map(|w| format!("warning: {w}")));
+    lines
 }
 
 /// One line: the verdict and how many comparisons got each verdict (verdicts that occur only).
@@ -134,7 +149,16 @@ pub fn markdown(v: &Verdicts) -> String {
     for c in &v.context {
         s.push_str(&format!("{}\n\n", md_escape(c)));
     }
-    let header = "| benchmark | metric | base | head | change | 95% CI | p (adj) | MDE | threshold | verdict |\n\
+    if !v.policy.is_empty() {
+        s.push_str(&format!("{}\n\n", md_escape(&v.policy)));
+    }
+    for i in &v.incomplete {
+        s.push_str(&format!("> **not judged:** {}\n\n", md_escape(i)));
+    }
+    for w in &v.warnings {
+        s.push_str(&format!("> warning: {}\n\n", md_escape(w)));
+    }
+    let header = "| benchmark | metric | base | head | change | interval (coverage) | p (adj) | MDE | threshold | verdict |\n\
                   |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
     let line = |c: &Comparison| {
         let r = row(c);
@@ -172,9 +196,6 @@ pub fn markdown(v: &Verdicts) -> String {
         rest.iter().for_each(|c| s.push_str(&line(c)));
         s.push_str("\n</details>\n");
     }
-    for w in &v.warnings {
-        s.push_str(&format!("\n> warning: {}\n", md_escape(w)));
-    }
     s
 }
 
@@ -200,7 +221,8 @@ pub(super) mod tests {
             base: Some(base),
             head: Some(head),
             ratio: Some(head / base),
-            ci95: wall.then_some([head / base - 0.01, head / base + 0.012]),
+            ci: wall.then_some([head / base - 0.01, head / base + 0.012]),
+            ci_level: wall.then_some(0.979),
             p_value: wall.then_some(1.25e-5),
             p_adjusted: wall.then_some(3.5e-4),
             threshold: match metric {
@@ -221,6 +243,9 @@ pub(super) mod tests {
         noisy.noise_floor = Some(0.08);
         noisy.threshold = 0.08;
         Verdicts {
+            policy: "policy: wall: paired sign test in two stages; instr beyond 0.5%".into(),
+            incomplete: vec!["head did not run the instr lane, which base ran: its metrics are missing".into()],
+            inconclusive_fails: false,
             verdict: "fail".into(),
             comparisons: vec![
                 c("codec/lz4/1kb", "instructions_per_op", 10_450.0, 10_452.0, Verdict::Unchanged, None),

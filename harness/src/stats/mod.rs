@@ -6,6 +6,7 @@
 pub mod changepoint;
 pub mod fdr;
 pub mod noise;
+pub mod power;
 pub mod rank;
 pub mod rounds;
 
@@ -58,6 +59,7 @@ pub fn wall_estimate(s: &WallSamples) -> WallEstimate {
         sample_iters: s.iters.clone(),
         warmup_iters: s.warmup_iters,
         rounds: Vec::new(),
+        confirm_from: None,
     }
 }
 

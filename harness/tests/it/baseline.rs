@@ -148,7 +148,7 @@ fn calibration_floors_are_stored_with_the_class_and_used_by_compare() {
     let dir = tempfile::tempdir().unwrap();
     // Wall times of separate runs are judged only on request.
     let cfg = config(dir.path(), "[gate]\njudge_separate_wall = true\n");
-    let runs: Vec<PathBuf> = [1.0, 1.09, 0.96, 1.04]
+    let runs: Vec<PathBuf> = [1.0, 1.09, 0.96, 1.04, 1.02]
         .iter()
         .enumerate()
         .map(|(i, f)| write(dir.path(), &format!("run-{i}.json"), &scaled(&example(), *f)))
@@ -158,17 +158,22 @@ fn calibration_floors_are_stored_with_the_class_and_used_by_compare() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let noise = dir.path().join("bl/test-class/noise.json");
     let floors = cargo_benchgate::model::NoiseFloors::load(&noise).unwrap();
-    assert_eq!((floors.runs, floors.runner_class.as_str()), (4, "test-class"));
+    assert_eq!((floors.runs, floors.runner_class.as_str()), (5, "test-class"));
     let wall = floors.floor("fixture/sum/1000", "ns_per_op").unwrap();
     assert!(wall >= 1.09 / 0.96 - 1.0 - 1e-9, "never below the largest difference seen: {wall}");
     assert!(floors.floor("fixture/sum/1000", "allocs_per_op").is_none(), "identical counts have no floor");
     assert!(stdout(&out).contains("wall noise floors over 6 benchmarks"), "{}", stdout(&out));
 
     let before = std::fs::read_to_string(&noise).unwrap();
-    args.truncate(2);
     let out = bg(&cfg, &["calibrate", "--from"], &args);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("noise.json") && stderr(&out).contains("--update"));
+    assert_eq!(std::fs::read_to_string(&noise).unwrap(), before);
+    // Fewer runs than give a usable bound are refused, naming the minimum; nothing is written.
+    args.truncate(2);
+    let out = bg(&cfg, &["calibrate", "--update", "--from"], &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("at least 5"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&noise).unwrap(), before);
 
     // A 12% slowdown of every benchmark: a regression at the 3% threshold, noise under the floors.

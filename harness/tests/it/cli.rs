@@ -88,9 +88,20 @@ fn compare_exit_codes_and_json_fields() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "pass");
     let first = &json["comparisons"][0];
-    for field in
-        ["id", "metric", "base", "head", "ratio", "ci95", "p_value", "p_adjusted", "threshold", "mde", "verdict"]
-    {
+    for field in [
+        "id",
+        "metric",
+        "base",
+        "head",
+        "ratio",
+        "ci",
+        "ci_level",
+        "p_value",
+        "p_adjusted",
+        "threshold",
+        "mde",
+        "verdict",
+    ] {
         assert!(first.get(field).is_some(), "missing {field}");
     }
 

@@ -1,0 +1,269 @@
+//! Power of the wall lane's tests, and the minimum detectable effect (MDE) it implies: the true ratio
+//! that a benchmark's comparison detects with the stated power at the alpha actually applied to it, with
+//! the sign test's discreteness (its p-value over n rounds cannot go below 2/2^n) and the rule that the
+//! estimate must exceed the threshold.
+//!
+//! The model: a round's log ratio is the true log ratio plus noise symmetric about 0 (base and head
+//! alternate in a random order), normal with the scale [`robust_sigma`] estimates from the rounds. The
+//! sign test counts positive rounds, K ~ Bin(n, Φ(δ/σ)), and rejects at level α when K or n - K is at
+//! most the critical count ([`sign_critical`]); the estimate (the median log ratio) is near normal with
+//! standard error 1.2533 σ/√n. The power of "significant and estimate beyond the threshold" is taken as
+//! the product of the two probabilities; they are positively correlated, so the product is a lower bound
+//! and the stated MDE errs towards larger. `compare_power` in the tests simulates the whole gate and
+//! checks that the power at the stated MDE lies between 0.7 and 0.9.
+
+/// `P(Bin(n, q) = k)` for k in 0..=n.
+pub fn binomial_pmf(n: usize, q: f64) -> Vec<f64> {
+    let mut pmf = vec![0.0; n + 1];
+    pmf[0] = 1.0;
+    for _ in 0..n {
+        for k in (1..=n).rev() {
+            pmf[k] = pmf[k] * (1.0 - q) + pmf[k - 1] * q;
+        }
+        pmf[0] *= 1.0 - q;
+    }
+    pmf
+}
+
+/// The sign test's critical count at two-sided level `alpha` over `n` rounds: the largest `c` with
+/// `2 P(Bin(n, 1/2) <= c) <= alpha`, so that it rejects when K <= c or K >= n - c. `None` when no count
+/// reaches `alpha` (too few rounds: even all rounds of one sign give p = 2/2^n).
+pub fn sign_critical(n: usize, alpha: f64) -> Option<usize> {
+    let mut cum = 0.0;
+    let mut last = None;
+    for (k, p) in binomial_pmf(n, 0.5).into_iter().enumerate().take(n.div_ceil(2)) {
+        cum += p;
+        if 2.0 * cum > alpha * (1.0 + 1e-12) {
+            break;
+        }
+        last = Some(k);
+    }
+    last
+}
+
+/// The probability that the sign test over `n` rounds rejects at two-sided level `alpha` when each round
+/// is positive with probability `q`. Zero when `n` rounds cannot reach `alpha`.
+pub fn sign_power(n: usize, alpha: f64, q: f64) -> f64 {
+    sign_critical(n, alpha).map_or(0.0, |c| power_at(n, c, q))
+}
+
+/// `P(K <= c) + P(K >= n - c)` for K ~ Bin(n, q): the rejection probability at critical count `c`.
+fn power_at(n: usize, c: usize, q: f64) -> f64 {
+    (lower_tail(n, c, q) + lower_tail(n, c, 1.0 - q)).min(1.0)
+}
+
+/// `P(Bin(n, q) <= c)`, summed from k = 0 with the ratio of successive terms (c + 1 terms, where the
+/// whole distribution would take n^2 steps); a term too small for a double is 0, as it should be.
+fn lower_tail(n: usize, c: usize, q: f64) -> f64 {
+    if q <= 0.0 {
+        return 1.0;
+    }
+    if q >= 1.0 {
+        return if c >= n { 1.0 } else { 0.0 };
+    }
+    let mut term = (1.0 - q).powi(n as i32);
+    let mut sum = term;
+    for k in 0..c.min(n) {
+        term *= (n - k) as f64 / (k + 1) as f64 * q / (1.0 - q);
+        sum += term;
+    }
+    sum
+}
+
+/// The order statistics (from 0) that bound the sign test's interval of the median over `n` rounds,
+/// `c` and `n - 1 - c`, and the interval's exact coverage `1 - 2 P(Bin(n, 1/2) < c + 1)` for continuous
+/// data. The nominal level is 95%; below 6 rounds no interval reaches it and the range (c = 0) stands
+/// in, with its lower coverage.
+pub fn sign_interval(n: usize) -> (usize, f64) {
+    let c = sign_critical(n, 0.05).unwrap_or(0).min(n.saturating_sub(1) / 2);
+    // θ lies below d_(c) when at most c of the ratios are below it, and above d_(n-1-c) likewise.
+    let miss: f64 = binomial_pmf(n, 0.5)[..=c].iter().sum();
+    (c, 1.0 - 2.0 * miss)
+}
+
+/// The standard normal CDF (statrs).
+pub fn normal_cdf(x: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().cdf(x)
+}
+
+/// A robust scale of log ratios: the median absolute deviation from their median, times 1.4826 (the
+/// normal's consistency factor) and Croux & Rousseeuw's small-sample correction ("Time-efficient
+/// algorithms for two highly robust estimators of scale", 1992: b_n for n <= 9, else n / (n - 0.8)).
+/// Robust because a round now and then lies 10-50% off; the sign test ignores how far, and so does this.
+pub fn robust_sigma(d: &[f64]) -> f64 {
+    let n = d.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let m = super::median(d);
+    let dev: Vec<f64> = d.iter().map(|x| (x - m).abs()).collect();
+    let b = match n {
+        2 => 1.196,
+        3 => 1.495,
+        4 => 1.363,
+        5 => 1.206,
+        6 => 1.200,
+        7 => 1.140,
+        8 => 1.129,
+        9 => 1.107,
+        _ => n as f64 / (n as f64 - 0.8),
+    };
+    b * 1.4826 * super::median(&dev)
+}
+
+/// The smallest log shift δ >= `from` with `power(δ) >= target`, for a `power` that grows with δ; `None`
+/// when even a shift of 2 (a factor of 7.4) does not reach it.
+pub fn smallest_shift(power: impl Fn(f64) -> f64, from: f64, target: f64) -> Option<f64> {
+    let (mut lo, mut hi) = (from, from + 2.0);
+    if power(hi) < target {
+        return None;
+    }
+    if power(lo) >= target {
+        return Some(lo);
+    }
+    // 40 halvings of [from, from + 2]: 2e-12 in the log, far below any figure shown.
+    for _ in 0..40 {
+        let mid = 0.5 * (lo + hi);
+        if power(mid) >= target { hi = mid } else { lo = mid }
+    }
+    Some(hi)
+}
+
+/// One stage of paired rounds: `n` rounds with noise scale `sigma` (log), tested at two-sided `alpha`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub rounds: usize,
+    pub alpha: f64,
+}
+
+/// The probability that a stage's sign test rejects for a true log shift `delta`.
+pub fn stage_power(s: Stage, sigma: f64, delta: f64) -> f64 {
+    sign_critical(s.rounds, s.alpha).map_or(0.0, |c| power_at(s.rounds, c, positive(sigma, delta)))
+}
+
+/// The probability that a round's log ratio is positive, for a true shift `delta` and noise `sigma`.
+fn positive(sigma: f64, delta: f64) -> f64 {
+    if sigma > 0.0 {
+        normal_cdf(delta / sigma)
+    } else if delta > 0.0 {
+        1.0
+    } else {
+        0.5
+    }
+}
+
+/// The probability that the median of `n` log ratios with scale `sigma` lies beyond `log_threshold` for a
+/// true shift `delta`.
+pub fn beyond_threshold(n: usize, sigma: f64, delta: f64, log_threshold: f64) -> f64 {
+    if sigma == 0.0 || n == 0 {
+        return if delta > log_threshold { 1.0 } else { 0.0 };
+    }
+    let se = 1.2533 * sigma / (n as f64).sqrt();
+    normal_cdf((delta - log_threshold) / se)
+}
+
+/// The MDE, as a ratio, of the paired gate: a change is flagged when every stage in `stages` rejects
+/// (a screen, then a confirmation on fresh rounds; or one stage) and the last stage's estimate exceeds
+/// the threshold. `None` when no ratio up to 7.4 reaches `power` (a stage has too few rounds for its
+/// alpha).
+pub fn paired_mde(stages: &[Stage], sigma: f64, threshold: f64, power: f64) -> Option<f64> {
+    let last = stages.last()?;
+    let critical: Vec<(usize, usize)> =
+        stages.iter().map(|s| sign_critical(s.rounds, s.alpha).map(|c| (s.rounds, c))).collect::<Option<_>>()?;
+    let lt = threshold.ln_1p();
+    let p = |delta: f64| {
+        let q = positive(sigma, delta);
+        critical.iter().map(|&(n, c)| power_at(n, c, q)).product::<f64>()
+            * beyond_threshold(last.rounds, sigma, delta, lt)
+    };
+    smallest_shift(p, 0.0, power).map(f64::exp)
+}
+
+/// The fewest confirmation rounds, up to `max`, with which the two-stage gate (a screen of
+/// `screen_rounds` at [`super::rounds::SCREEN_P`], then a confirmation at `alpha`) detects the ratio
+/// `target` with `power`, for noise of scale `sigma`; `None` if `max` rounds do not.
+pub fn confirm_rounds_needed(
+    sigma: f64,
+    screen_rounds: usize,
+    alpha: f64,
+    threshold: f64,
+    target: f64,
+    power: f64,
+    max: usize,
+) -> Option<usize> {
+    let screen = Stage { rounds: screen_rounds, alpha: super::rounds::SCREEN_P };
+    (3..=max).find(|&n| {
+        paired_mde(&[screen, Stage { rounds: n, alpha }], sigma, threshold, power).is_some_and(|m| m <= target)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::reference::{cases, close};
+
+    #[test]
+    fn critical_counts_and_power_match_scipy_binom() {
+        let all = cases("sign_power");
+        assert!(all.len() >= 8);
+        for c in all {
+            let n = c["n"].as_u64().unwrap() as usize;
+            let (alpha, q) = (c["alpha"].as_f64().unwrap(), c["q"].as_f64().unwrap());
+            let critical = c["critical"].as_i64().unwrap();
+            assert_eq!(sign_critical(n, alpha).map_or(-1, |c| c as i64), critical, "n {n} alpha {alpha}");
+            let power = sign_power(n, alpha, q);
+            assert!(close(power, c["power"].as_f64().unwrap()), "n {n} alpha {alpha} q {q}: {power} vs {}", c["power"]);
+            let (_, level) = sign_interval(n);
+            assert!(close(level, c["level"].as_f64().unwrap()), "n {n}: level {level} vs {}", c["level"]);
+        }
+    }
+
+    #[test]
+    fn too_few_rounds_for_the_alpha_detect_nothing() {
+        // 10 rounds: the smallest p is 2/1024 = 0.00195; a Bonferroni share of 0.05 over 30 is 0.00167.
+        assert_eq!(sign_critical(10, 0.05 / 30.0), None);
+        assert_eq!(paired_mde(&[Stage { rounds: 10, alpha: 0.05 / 30.0 }], 0.01, 0.01, 0.8), None);
+        assert_eq!(sign_critical(11, 0.05 / 30.0), Some(0));
+        assert!(paired_mde(&[Stage { rounds: 11, alpha: 0.05 / 30.0 }], 0.01, 0.01, 0.8).is_some());
+    }
+
+    #[test]
+    fn the_mde_shrinks_with_rounds_and_grows_with_the_correction() {
+        let mde = |n, alpha| paired_mde(&[Stage { rounds: n, alpha }], 0.01, 0.01, 0.8).unwrap();
+        let mut last = f64::INFINITY;
+        for n in [8, 12, 16, 20, 30, 40] {
+            let m = mde(n, 0.05);
+            assert!(m < last, "{n}: {m} after {last}");
+            last = m;
+        }
+        assert!(mde(20, 0.05 / 181.0) > mde(20, 0.05));
+        // Never below the threshold: the estimate must exceed it.
+        assert!(mde(40, 0.05) > 1.01);
+    }
+
+    #[test]
+    fn robust_sigma_is_near_the_normal_scale_and_ignores_a_wild_round() {
+        let mut rng = crate::stats::SplitMix64::new(3);
+        let mut normal = || {
+            let u1 = ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            let u2 = ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        };
+        for n in [6, 10, 30] {
+            let mut s: Vec<f64> = (0..2000)
+                .map(|_| {
+                    let d: Vec<f64> = (0..n).map(|_| 0.01 * normal()).collect();
+                    robust_sigma(&d)
+                })
+                .collect();
+            s.sort_by(f64::total_cmp);
+            let mean = s.iter().sum::<f64>() / s.len() as f64;
+            assert!((mean - 0.01).abs() < 0.0008, "n {n}: mean {mean}");
+        }
+        let mut d: Vec<f64> = (0..12).map(|i| 0.001 * (i as f64 - 5.5)).collect();
+        let before = robust_sigma(&d);
+        d[3] = 0.5;
+        assert!(robust_sigma(&d) < 1.5 * before);
+    }
+}
