@@ -973,6 +973,71 @@ mod tests {
         )
     }
 
+    /// What `run`, `compare` and `check` exit with for these verdicts.
+    fn exit(v: &Verdicts) -> i32 {
+        crate::cli::gate_exit_code(v)
+    }
+
+    #[test]
+    fn a_head_without_a_lane_base_ran_is_incomplete_with_exit_4() {
+        let mut rng = SplitMix64::new(21);
+        let (a, mut b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
+        b.meta.lanes.retain(|l| *l != Lane::Instr);
+        for x in &mut b.benchmarks {
+            x.metrics.instructions_per_op = None;
+        }
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        let missing: Vec<_> = v.comparisons.iter().filter(|c| c.verdict == Verdict::Missing).collect();
+        assert_eq!(missing.len(), 50, "one per benchmark's instructions");
+        assert!(missing.iter().all(|c| c.metric == "instructions_per_op"));
+        assert!(v.incomplete.iter().any(|i| i.contains("instr lane")), "{:?}", v.incomplete);
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("incomplete", crate::cli::exit_code::INCOMPLETE));
+        // The other lanes are still judged: an extra allocation fails the gate over it.
+        let mut b2 = b.clone();
+        b2.benchmarks[3].metrics.allocs_per_op = Some(3.0);
+        let v = compare(&a, &b2, &Policy::new(&judged()));
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("fail", crate::cli::exit_code::REGRESSION));
+        assert!(!v.incomplete.is_empty(), "still says what was not judged");
+    }
+
+    #[test]
+    fn a_partial_head_is_incomplete_and_its_absent_benchmarks_are_missing() {
+        let mut rng = SplitMix64::new(22);
+        let (a, mut b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
+        b.meta.partial = true;
+        b.benchmarks.truncate(20);
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        assert_eq!(v.count(Verdict::Missing), 30);
+        assert!(v.incomplete.iter().any(|i| i.starts_with("head is partial")), "{:?}", v.incomplete);
+        assert!(v.incomplete.iter().any(|i| i.contains("30 benchmarks of base not in head")), "{:?}", v.incomplete);
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("incomplete", crate::cli::exit_code::INCOMPLETE));
+    }
+
+    #[test]
+    fn a_failure_in_base_is_inconclusive_and_incomplete_one_in_head_fails() {
+        let mut rng = SplitMix64::new(23);
+        let (mut a, b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
+        let failure = crate::model::Failure { kind: crate::model::FailureKind::Panic, message: "boom".into() };
+        a.benchmarks[4].failures.insert(Lane::Wall, failure.clone());
+        a.benchmarks[4].metrics.ns_per_op = None;
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        let row = v.comparisons.iter().find(|c| c.id == "s/b04" && c.metric == "benchmark").unwrap();
+        assert_eq!(row.verdict, Verdict::Inconclusive);
+        assert!(row.note.as_deref().unwrap().contains("failed in base (wall)"), "{row:?}");
+        assert!(v.incomplete.iter().any(|i| i.contains("1 benchmark failed in base")), "{:?}", v.incomplete);
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("incomplete", crate::cli::exit_code::INCOMPLETE));
+        // gate.inconclusive = "fail" makes the same evidence fail the gate.
+        let mut strict = judged();
+        strict.inconclusive = OnInconclusive::Fail;
+        let v = compare(&a, &b, &Policy::new(&strict));
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("fail", crate::cli::exit_code::REGRESSION));
+        // A failure in head is the head's failure: exit 3.
+        let mut h = b.clone();
+        h.benchmarks[4].failures.insert(Lane::Wall, failure);
+        let v = compare(&b, &h, &Policy::new(&judged()));
+        assert_eq!((v.verdict.as_str(), exit(&v)), ("fail", crate::cli::exit_code::BENCH_FAILED));
+    }
+
     #[test]
     fn a_file_compared_with_itself_never_regresses() {
         let mut rng = SplitMix64::new(1);

@@ -106,11 +106,11 @@ pub fn libc_version() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// FNV-1a, 64-bit: stable across platforms and releases, unlike std's hasher.
 /// A digest of an executable's code and data: every section except debug information, symbol tables
 /// and notes (the build id), which record where it was built rather than what it does. Two builds of
 /// the same source in different directories get the same digest. Not an ELF/Mach-O/PE file: the digest
-/// of all its bytes.
+/// of all its bytes. FNV-1a 64 over the sections' names and bytes: a stable key for the count cache
+/// and the same-code skip, not a defence against a crafted collision (the binaries are the user's own).
 pub fn code_digest(path: &Path) -> std::io::Result<String> {
     use object::{Object, ObjectSection};
     let data = std::fs::read(path)?;
@@ -155,6 +155,7 @@ pub fn file_stem(name: &str) -> String {
     format!("{safe}-{:08x}", fnv1a64(name.as_bytes()) >> 32)
 }
 
+/// FNV-1a, 64-bit: stable across platforms and releases, unlike std's hasher.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }

@@ -639,12 +639,13 @@ fn parse_lanes(names: &[String]) -> anyhow::Result<Vec<Lane>> {
         .collect()
 }
 
-fn run(manifest: Option<&Path>, config: Option<&Path>, args: RunArgs) -> anyhow::Result<i32> {
+fn run(manifest: Option<&Path>, config_file: Option<&Path>, args: RunArgs) -> anyhow::Result<i32> {
     let lanes = parse_lanes(&args.lanes)?;
     let ws = Workspace::discover(manifest)?;
-    let config = load_config(config, &ws)?;
+    let config = load_config(config_file, &ws)?;
     if let Some(rev) = args.compare.clone() {
-        return revision::run(&ws, &config, &rev, &lanes, &args);
+        let config_path = config_file.map_or_else(|| ws.root.join("benchgate.toml"), Path::to_owned);
+        return revision::run(&ws, (&config, &config_path), &rev, &lanes, &args);
     }
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let out = args.out.unwrap_or_else(|| default_run_dir(&ws, &config, "run").join("results.json"));

@@ -21,7 +21,14 @@ use crate::profile::ops;
 use crate::report;
 use crate::revision::{self, short};
 
-pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], args: &RunArgs) -> anyhow::Result<i32> {
+/// `config`: head's configuration and the file it came from (which may not exist: the defaults).
+pub(super) fn run(
+    ws: &Workspace,
+    (config, config_path): (&Config, &Path),
+    rev: &str,
+    lanes: &[Lane],
+    args: &RunArgs,
+) -> anyhow::Result<i32> {
     let command_started = std::time::Instant::now();
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let base = revision::resolve(&ws.root, rev, args.no_merge_base)?;
@@ -176,6 +183,11 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
         short(&base.head_commit),
         if base.head_dirty { " + uncommitted changes" } else { "" }
     ));
+    // What changed in the policy goes first: a head that loosens its own gate must say so.
+    let base_root = base_manifest.parent().unwrap_or(&worktree);
+    for line in policy_changes(&ws_root, base_root, config_path, config, &class).into_iter().rev() {
+        verdicts.warnings.insert(0, line);
+    }
     let deadline = command_started + budget.saturating_sub(REPORT_TIME);
     let (attributions, unattributed) =
         attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, deadline, &out_dir)?;
@@ -191,6 +203,52 @@ pub(super) fn run(ws: &Workspace, config: &Config, rev: &str, lanes: &[Lane], ar
         return Err(DriverError::Interrupted(out_dir).into());
     }
     emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
+}
+
+/// What head's policy changes against base's: the configuration file (at the same place in base's
+/// checkout) and the runner class's noise floors. One line per change, each saying it is a policy
+/// change; a file that cannot be compared says so rather than hiding the change.
+fn policy_changes(head_root: &Path, base_root: &Path, config_path: &Path, config: &Config, class: &str) -> Vec<String> {
+    let read = |p: &Path| match std::fs::read_to_string(p) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+    };
+    let mut out = Vec::new();
+    let config_path = config_path.canonicalize().unwrap_or_else(|_| config_path.to_owned());
+    match config_path.strip_prefix(head_root) {
+        Ok(rel) => {
+            let changes = read(&base_root.join(rel))
+                .and_then(|b| Ok((b, read(&config_path)?)))
+                .and_then(|(b, h)| crate::config::policy_changes(b.as_deref(), h.as_deref()));
+            match changes {
+                Ok(changes) => {
+                    out.extend(changes.into_iter().map(|c| format!("policy changed in head ({}): {c}", rel.display())))
+                }
+                Err(e) => out.push(format!("policy not compared with base's ({}): {e}", rel.display())),
+            }
+        }
+        Err(_) => out.push(format!(
+            "policy not compared with base's: {} is outside the workspace, so base has no copy of it",
+            config_path.display()
+        )),
+    }
+    let rel_noise = Path::new(&config.baseline.dir).join(class).join(crate::baseline::NOISE_FILE);
+    let (b, h) = (read(&base_root.join(&rel_noise)), read(&head_root.join(&rel_noise)));
+    match (b, h) {
+        (Ok(b), Ok(h)) if b == h => {}
+        (Ok(b), Ok(h)) => out.push(format!(
+            "policy changed in head ({}): the noise floors {}",
+            rel_noise.display(),
+            match (b, h) {
+                (None, _) => "are new",
+                (_, None) => "were removed",
+                _ => "differ from base's",
+            }
+        )),
+        (Err(e), _) | (_, Err(e)) => out.push(format!("noise floors not compared with base's: {e}")),
+    }
+    out
 }
 
 /// At most this many regressed benchmarks are attributed (the largest regressions): each takes two
@@ -393,4 +451,51 @@ fn pairing_id(base: &str, head: &str) -> String {
         h.finish()
     };
     format!("{:016x}{:016x}-{}-{}", random(), random(), short(base), short(head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_changes_compare_the_config_and_noise_files_at_the_same_places() {
+        let (base, head) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let head_root = head.path().canonicalize().unwrap();
+        let config_path = head_root.join("benchgate.toml");
+        let config = Config::builtin();
+        let noise = |root: &Path| root.join(&config.baseline.dir).join("ci").join("noise.json");
+        // Neither side has a file: nothing changed.
+        assert_eq!(policy_changes(&head_root, base.path(), &config_path, &config, "ci"), Vec::<String>::new());
+        // Head loosens the threshold and brings noise floors base did not have.
+        std::fs::write(&config_path, "[gate]\ninstr_ratio = 0.2\n").unwrap();
+        std::fs::create_dir_all(noise(&head_root).parent().unwrap()).unwrap();
+        std::fs::write(noise(&head_root), "{}").unwrap();
+        let lines = policy_changes(&head_root, base.path(), &config_path, &config, "ci");
+        assert_eq!(
+            lines,
+            [
+                "policy changed in head (benchgate.toml): gate.instr_ratio: 0.005 in base, 0.2 in head".to_owned(),
+                format!(
+                    "policy changed in head ({}): the noise floors are new",
+                    Path::new("baselines/ci/noise.json").display()
+                ),
+            ]
+        );
+        // The same files on both sides: nothing to say.
+        std::fs::write(base.path().join("benchgate.toml"), "[gate]\ninstr_ratio = 0.2\n").unwrap();
+        std::fs::create_dir_all(noise(base.path()).parent().unwrap()).unwrap();
+        std::fs::write(noise(base.path()), "{}").unwrap();
+        assert_eq!(policy_changes(&head_root, base.path(), &config_path, &config, "ci"), Vec::<String>::new());
+        // A base file that does not parse is said, not skipped.
+        std::fs::write(base.path().join("benchgate.toml"), "[gate").unwrap();
+        let lines = policy_changes(&head_root, base.path(), &config_path, &config, "ci");
+        assert!(
+            lines[0].starts_with("policy not compared with base's (benchgate.toml): base's configuration"),
+            "{lines:?}"
+        );
+        // A --config outside the workspace cannot be compared, and says so.
+        let elsewhere = base.path().join("other.toml");
+        let lines = policy_changes(&head_root, base.path(), &elsewhere, &config, "ci");
+        assert!(lines[0].contains("outside the workspace"), "{lines:?}");
+    }
 }

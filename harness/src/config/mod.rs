@@ -2,6 +2,7 @@
 //! `benchgate.toml` layered over them key by key. Unknown keys warn; invalid values are errors that
 //! name the key. Parsing is raw TOML first, then validation into typed settings.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -393,9 +394,87 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
+/// The sections of the configuration that decide verdicts: what `policy_changes` compares.
+const POLICY_SECTIONS: [&str; 3] = ["gate", "accept", "compare"];
+
+/// What differs in the policy between two configuration files (`None`: no file, the defaults), each
+/// over the built-in defaults: one line per changed key of `[gate]` and `[compare]` ("gate.fdr: 0.05 in
+/// base, 0.1 in head") and per `[[accept]]` or `[[gate.bench]]` entry added or removed. `Err` names
+/// which side's text does not parse.
+pub fn policy_changes(base: Option<&str>, head: Option<&str>) -> Result<Vec<String>, String> {
+    fn merged(text: Option<&str>, side: &str) -> Result<toml::Table, String> {
+        let mut t: toml::Table = toml::from_str(DEFAULT_TOML).expect("built-in default.toml is valid");
+        if let Some(text) = text {
+            merge(&mut t, toml::from_str(text).map_err(|e| format!("{side}'s configuration: {e}"))?);
+        }
+        Ok(t)
+    }
+    /// Dotted keys to values; an array of tables is a set of entries, each keyed by its own text.
+    fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    flatten(&format!("{prefix}.{k}"), v, out);
+                }
+            }
+            toml::Value::Array(a) if a.iter().all(toml::Value::is_table) && !a.is_empty() => {
+                for entry in a {
+                    // An inline table: `{ bench = "a/*", metric = ... }`.
+                    out.insert(format!("[[{prefix}]] {entry}"), String::new());
+                }
+            }
+            v => {
+                out.insert(prefix.to_owned(), v.to_string());
+            }
+        }
+    }
+    let (b, h) = (merged(base, "base")?, merged(head, "head")?);
+    let (mut fb, mut fh) = (BTreeMap::new(), BTreeMap::new());
+    for section in POLICY_SECTIONS {
+        for (t, f) in [(&b, &mut fb), (&h, &mut fh)] {
+            if let Some(v) = t.get(section) {
+                flatten(section, v, f);
+            }
+        }
+    }
+    let keys: BTreeSet<&String> = fb.keys().chain(fh.keys()).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        match (fb.get(k), fh.get(k)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) => out.push(format!("{k}: {x} in base, {y} in head")),
+            (None, Some(_)) if k.starts_with("[[") => out.push(format!("added in head: {k}")),
+            (Some(_), None) if k.starts_with("[[") => out.push(format!("removed in head: {k}")),
+            (None, Some(y)) => out.push(format!("{k}: unset in base, {y} in head")),
+            (Some(x), None) => out.push(format!("{k}: {x} in base, unset in head")),
+            (None, None) => unreachable!("keys come from either side"),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_changes_name_each_changed_key_and_entry() {
+        assert_eq!(policy_changes(None, None).unwrap(), Vec::<String>::new());
+        assert_eq!(policy_changes(None, Some("[gate]\nfdr = 0.05\n")).unwrap(), Vec::<String>::new(), "the default");
+        let head = "[gate]\nwall_ratio_interleaved = 0.05\n[wall]\nprocesses = 9\n\n[[accept]]\nbench = \"a/*\"\n\
+                    metric = \"ns_per_op\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = \"2027-01-01\"\n";
+        let changes = policy_changes(None, Some(head)).unwrap();
+        assert_eq!(changes.len(), 2, "{changes:?}: [wall] is not policy");
+        assert_eq!(
+            changes[0],
+            "added in head: [[accept]] { bench = \"a/*\", expires = \"2027-01-01\", max_ratio = 1.2, \
+             metric = \"ns_per_op\", reason = \"r\" }"
+        );
+        assert_eq!(changes[1], "gate.wall_ratio_interleaved: 0.01 in base, 0.05 in head");
+        let back = policy_changes(Some(head), None).unwrap();
+        assert!(back[0].starts_with("removed in head: [[accept]]"), "{back:?}");
+        assert!(policy_changes(Some("[gate"), None).unwrap_err().starts_with("base's configuration"));
+    }
 
     fn load(text: &str) -> Result<Loaded, ConfigError> {
         Config::from_str_over_defaults(text, Path::new("benchgate.toml"))

@@ -116,6 +116,18 @@ fn compare_exit_codes_and_json_fields() {
     assert!(md.starts_with("**benchgate: FAIL: 1 regressed"), "{md}");
     assert!(md.contains("fixture/alloc3x100 | allocs_per_op"), "{md}");
 
+    // A partial head that lacks a benchmark: exit 4, and the first line says so before the table.
+    let mut partial: cargo_benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
+    partial.meta.partial = true;
+    partial.benchmarks.pop();
+    let partial_path = dir.path().join("partial.json");
+    std::fs::write(&partial_path, partial.to_json()).unwrap();
+    let out = benchgate().args(["compare", "--format", "markdown"]).arg(&base).arg(&partial_path).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("**benchgate: INCOMPLETE"), "{md}");
+    assert!(md.contains("head is partial"), "{md}");
+
     let out = benchgate().arg("compare").arg(&base).arg(dir.path().join("nope.json")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nope.json"));
