@@ -1,6 +1,6 @@
 //! The one place where a verdict is decided: two results files in, one [`Verdicts`] out.
 //!
-//! Each lane is judged its own way (ARCHITECTURE.md, "The gate"):
+//! Each lane is judged its own way (README.md, "The gate"; ARCHITECTURE.md, "Two stages"):
 //! - alloc: exact. Allocations or bytes per op above base by more than the tolerance (default zero)
 //!   regress; a benchmark that was allocation-free and now allocates is called out.
 //! - instr: a small relative threshold, since counts are deterministic for a given binary.

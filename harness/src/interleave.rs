@@ -556,7 +556,8 @@ fn confirm(
     let alpha = config.gate.fdr / k as f64;
     on_event(Event::Phase {
         text: &format!(
-            "screen: {k} of {} benchmarks are candidates (sign test p <= {}); confirming them on fresh rounds,              {}s left",
+            "screen: {k} of {} benchmarks are candidates (sign test p <= {}); confirming them on fresh rounds, \
+             {}s left",
             timed.len(),
             stats::rounds::SCREEN_P,
             left.as_secs()
@@ -610,7 +611,8 @@ fn confirm(
     if !short.is_empty() {
         let shown: Vec<&str> = short.iter().take(5).map(String::as_str).collect();
         text.push_str(&format!(
-            "; {} could not get the confirmation rounds that detect twice the threshold with 80% power              (rounds given of needed): {}{}; a larger --time-budget gives them more",
+            "; {} could not get the confirmation rounds that detect twice the threshold with 80% power \
+             (rounds given of needed): {}{}; a larger --time-budget gives them more",
             short.len(),
             shown.join(", "),
             if short.len() > 5 { format!(" and {} more", short.len() - 5) } else { String::new() }

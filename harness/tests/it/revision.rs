@@ -140,14 +140,15 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the extra allocation: {}", stderr(&out));
     let out_dir = p.join("target/report");
-    // At most 12 rounds, so that the wall pass (at most about 30 s here) ends well inside a generous
-    // budget and leaves time to attribute both regressions even on a loaded machine, where rebuilding the
-    // base after the bisect test and counting under valgrind take long (attribution starts only while the
-    // budget has time).
+    // At most 12 rounds per stage (a screen of 6, confirmations of up to 12), so that the wall pass ends
+    // well inside a generous budget and leaves time to attribute both regressions even on a loaded
+    // machine, where rebuilding the base after the bisect test and counting under valgrind take long
+    // (attribution starts only while the budget has time; at 180 s the confirmation stage left too
+    // little for it once, on this 2-core machine under the other tests' load).
     let config = p.join("target/rounds.toml");
     std::fs::write(&config, "[compare]\nrounds = 12\n").unwrap();
     let out = benchgate(p)
-        .args(["run", "--quick", "--compare", "main", "--time-budget", "180s", "--seed", "7", "--config"])
+        .args(["run", "--quick", "--compare", "main", "--time-budget", "300s", "--seed", "7", "--config"])
         .arg(&config)
         .arg("--out")
         .arg(&out_dir)
