@@ -105,6 +105,10 @@ pub struct Verdicts {
     /// Inconclusive comparisons fail the gate (`gate.inconclusive = "fail"` and at least one).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inconclusive_fails: bool,
+    /// Of the inconclusive comparisons, those the time budget left unresolved: wall lanes not timed
+    /// for lack of time, and screen candidates without confirmation rounds. The first line says so.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub short_of_time: usize,
     pub comparisons: Vec<Comparison>,
     /// Geometric mean of ns/op ratios per suite, over benchmarks compared in the wall lane.
     pub suites: Vec<SuiteSummary>,
@@ -245,7 +249,7 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
     let (base_by_id, head_by_id) = (index(base), index(head));
     let mut out = Vec::new();
     let mut wall: Vec<(usize, WallEvidence)> = Vec::new();
-    let (mut missing_metrics, mut base_failed, mut only_base) = (0usize, 0usize, 0usize);
+    let (mut missing_metrics, mut base_failed, mut only_base, mut not_timed) = (0usize, 0usize, 0usize, 0usize);
     for id in ids {
         let (b, h) = (base_by_id.get(id).copied(), head_by_id.get(id).copied());
         match (b, h) {
@@ -279,6 +283,17 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
                             out.push(c);
                         }
                     }
+                }
+                // Wall rounds the budget had no time for: inconclusive, not silence.
+                let starved = |r: &BenchResult| {
+                    r.metrics.ns_per_op.is_none()
+                        && r.skipped.get(&Lane::Wall).is_some_and(|w| w.starts_with(crate::interleave::NO_TIME))
+                };
+                if starved(h) && (starved(b) || b.metrics.ns_per_op.is_none()) {
+                    not_timed += 1;
+                    let mut c = whole(h, Verdict::Inconclusive, "not timed: the time budget ran out");
+                    c.metric = "ns_per_op".into();
+                    out.push(c);
                 }
                 let t = policy.gate.thresholds(&h.id, &h.suite);
                 let floor = |metric: &str| policy.noise.and_then(|n| n.floor(&h.id, metric));
@@ -338,11 +353,16 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
         policy: policy_line(policy, &stages, paired),
         incomplete,
         inconclusive_fails,
+        short_of_time: not_timed + stages.unconfirmed,
         comparisons: out,
         suites,
         context: Vec::new(),
         warnings,
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1061,6 +1081,32 @@ mod tests {
         let v = compare(&a, &b, &Policy::new(&judged()));
         assert_eq!(v.comparisons.iter().filter(|c| c.metric == "ns_per_op").count(), 48);
         assert!(v.warnings.contains(&"wall not measured for 2 benchmarks, so not judged: no time left".to_owned()));
+        assert_eq!(v.short_of_time, 0);
+    }
+
+    #[test]
+    fn wall_rounds_the_budget_had_no_time_for_are_inconclusive_and_the_first_line_says_so() {
+        let mut rng = SplitMix64::new(9);
+        let (mut a, mut b) = (suite(&mut rng, 1.0, None), suite(&mut rng, 1.0, None));
+        let why = format!("{}: 3s were left", crate::interleave::NO_TIME);
+        for r in [&mut a, &mut b] {
+            for x in r.benchmarks.iter_mut().take(3) {
+                x.metrics.ns_per_op = None;
+                x.skipped.insert(Lane::Wall, why.clone());
+            }
+        }
+        let v = compare(&a, &b, &Policy::new(&judged()));
+        let starved: Vec<&Comparison> =
+            v.comparisons.iter().filter(|c| c.metric == "ns_per_op" && c.base.is_none()).collect();
+        assert_eq!(starved.len(), 3);
+        assert!(starved.iter().all(|c| c.verdict == Verdict::Inconclusive), "{starved:#?}");
+        assert_eq!(v.short_of_time, 3);
+        let first = crate::report::verdicts::summary_line(&v);
+        assert!(first.contains("(3 for lack of time: the wall rounds did not fit the time budget"), "{first}");
+        // Under gate.inconclusive = "fail" they fail the gate like any inconclusive comparison.
+        let mut strict = judged();
+        strict.inconclusive = OnInconclusive::Fail;
+        assert_eq!(compare(&a, &b, &Policy::new(&strict)).verdict, "fail");
     }
 
     #[test]

@@ -76,6 +76,15 @@ const SPAWN_MS: u64 = 15;
 /// The shortest wall process a plan makes, start-up included, before any was timed.
 const MIN_PROCESS_MS: u64 = MIN_RUN_MS + SPAWN_MS;
 
+/// How every reason for wall rounds not run for lack of time begins: compare counts those benchmarks as
+/// inconclusive for lack of time and says so in the verdict's first line.
+pub const NO_TIME: &str = "the time budget ran out";
+
+/// The share of the wall time left after the first round that the minimum rounds of the benchmarks kept
+/// may take: a round's cost is known from one round only, and the screen gives each benchmark at least
+/// its minimum whatever it costs, so the rest is kept for rounds that run longer than the first.
+const FIT_SHARE: f64 = 0.9;
+
 /// Why a benchmark in a binary that is the same on both sides has no wall verdict.
 pub const SAME_CODE: &str =
     "base and head run the same binary (same code digest): the same program cannot have changed; --force times it";
@@ -234,6 +243,27 @@ impl Timed {
     }
 }
 
+/// Which benchmarks (indexes into `floors`, what their remaining minimum rounds take) to drop so that
+/// the others' floors add up to at most `left`: the most expensive, so that the most are kept. Empty
+/// when all fit.
+fn over_budget(floors: &[Duration], left: Duration) -> Vec<usize> {
+    if floors.iter().sum::<Duration>() <= left {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..floors.len()).collect();
+    order.sort_by_key(|&n| (floors[n], n));
+    let mut sum = Duration::ZERO;
+    let mut dropped: Vec<usize> = order
+        .into_iter()
+        .filter(|&n| {
+            sum += floors[n];
+            sum > left
+        })
+        .collect();
+    dropped.sort_unstable();
+    dropped
+}
+
 /// The share of `left` each benchmark gets when every one gets the same, except those whose `floors`
 /// (what their minimum rounds take) are more, which get their floor: the `s` with the sum of
 /// `max(floor, s)` equal to `left`. Zero when the floors alone take all of it.
@@ -378,7 +408,7 @@ pub fn run<'a>(
     let left = opts.budget.saturating_sub(started.elapsed());
     if !measured.is_empty() && left < min_wall_time(measured.len()) {
         let why = format!(
-            "{}s of the time budget were left after building and counting, and {} benchmarks need at least {}s \
+            "{NO_TIME}: {}s of it were left after building and counting, and {} benchmarks need at least {}s \
              ({MIN_ROUNDS} rounds each); raise --time-budget (counts are cached, so a second comparison of the \
              same code counts less)",
             left.as_secs(),
@@ -455,6 +485,39 @@ pub fn run<'a>(
                 )?;
             }
             timed.push(t);
+        }
+        // What a round of each costs is known now: when the minimum rounds of all of them do not fit in
+        // what is left, the most expensive are dropped (named, and counted as inconclusive for lack of
+        // time) rather than run past the budget. Cheapest first keeps the most benchmarks judged.
+        let after_first = left.saturating_sub(wall_started.elapsed());
+        let floors: Vec<Duration> = timed.iter().map(Timed::floor).collect();
+        let dropped = over_budget(&floors, after_first.mul_f64(FIT_SHARE));
+        if !dropped.is_empty() {
+            let need: Duration = floors.iter().sum();
+            let why = format!(
+                "{NO_TIME}: after the first round, {}s were left and the other {} rounds of all {} benchmarks \
+                 would take {}s, so the {} with the costliest rounds were not timed further; raise --time-budget \
+                 by {}s or more",
+                after_first.as_secs(),
+                MIN_ROUNDS - 1,
+                timed.len(),
+                need.as_secs(),
+                dropped.len(),
+                (need.saturating_sub(after_first.mul_f64(FIT_SHARE))).as_secs().max(1)
+            );
+            on_event(Event::LaneSkipped { lane: Lane::Wall, reason: &why });
+            for &n in &dropped {
+                let results = &mut all[timed[n].i];
+                for r in results.iter_mut().flatten() {
+                    r.skipped.insert(Lane::Wall, why.clone());
+                }
+                keep(base, head, results)?;
+            }
+            let mut n = 0;
+            timed.retain(|_| {
+                n += 1;
+                !dropped.contains(&(n - 1))
+            });
         }
         on_event(Event::Phase {
             text: &format!(
@@ -927,6 +990,20 @@ mod tests {
         let (r40, p40) = wall_plan(Duration::from_millis(1_200), &quick, 10, Duration::from_millis(40));
         assert_eq!((r15, p15.warm_up_ms + p15.measurement_ms), (10, 45));
         assert_eq!((r40, p40.warm_up_ms + p40.measurement_ms), (7, 45));
+    }
+
+    #[test]
+    fn when_the_minimum_rounds_do_not_fit_the_costliest_benchmarks_are_dropped() {
+        let s = Duration::from_secs;
+        assert!(over_budget(&[s(1), s(2), s(3)], s(6)).is_empty());
+        assert!(over_budget(&[], s(0)).is_empty());
+        // 3 + 1 fit in 5; the 4 s one does not, nor does anything after it in cost order.
+        assert_eq!(over_budget(&[s(3), s(4), s(1)], s(5)), vec![1]);
+        assert_eq!(over_budget(&[s(3), s(4), s(1), s(9)], s(5)), vec![1, 3]);
+        // Benchmarks with nothing left to run (one side only) are never dropped.
+        assert_eq!(over_budget(&[s(0), s(7), s(0)], s(1)), vec![1]);
+        // Ties go by position: the earlier one is kept.
+        assert_eq!(over_budget(&[s(2), s(2)], s(3)), vec![1]);
     }
 
     #[test]

@@ -597,6 +597,7 @@ mod tests {
             policy: String::new(),
             incomplete: Vec::new(),
             inconclusive_fails: false,
+            short_of_time: 0,
             verdict: "fail".into(),
             comparisons: vec![
                 c("codec/lz4/1kb", "instructions_per_op", 10_450.0, 10_452.0, Verdict::Unchanged, None),

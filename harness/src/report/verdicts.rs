@@ -123,7 +123,13 @@ pub fn summary_line(v: &Verdicts) -> String {
             parts.push(format!("{} {name}", count(k)));
         }
     }
-    parts.push(format!("{} inconclusive", count(Verdict::Inconclusive)));
+    parts.push(match v.short_of_time {
+        0 => format!("{} inconclusive", count(Verdict::Inconclusive)),
+        n => format!(
+            "{} inconclusive ({n} for lack of time: the wall rounds did not fit the time budget, raise --time-budget)",
+            count(Verdict::Inconclusive)
+        ),
+    });
     parts.push(format!("{} unchanged", count(Verdict::Unchanged)));
     format!("{}: {}", v.verdict.to_uppercase(), parts.join(", "))
 }
@@ -246,6 +252,7 @@ pub(super) mod tests {
             policy: "policy: wall: paired sign test in two stages; instr beyond 0.5%".into(),
             incomplete: vec!["head did not run the instr lane, which base ran: its metrics are missing".into()],
             inconclusive_fails: false,
+            short_of_time: 0,
             verdict: "fail".into(),
             comparisons: vec![
                 c("codec/lz4/1kb", "instructions_per_op", 10_450.0, 10_452.0, Verdict::Unchanged, None),

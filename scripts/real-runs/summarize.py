@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Summarizes real runs made by run.sh: per run, the verdict's first line, the exit code, the seconds,
+the load, the false regressions and (for injected runs) which of the four injected changes were caught
+and in which lanes; over all runs, the median MDE the wall rows state and the wall pass's shape (screen
+rounds, candidates, confirmation rounds) that a simulation of the same shape needs.
+
+A false regression is a regressed or improved comparison outside the benchmarks a change touched (in an
+A/A run, any). A change counts as caught when the gate flagged at least one benchmark it touched as
+regressed; the lanes that flagged it are listed.
+
+usage: scripts/real-runs/summarize.py RUN_DIR [RUN_DIR ...]
+"""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+# The injected changes (compression-injected.patch) and the benchmark ids each touches.
+CHANGES = {
+    "1: +1 allocation in snappy compress": "compression/snappy/compress/",
+    "2: zstd-1 compress, a 32nd of the input again": "compression/zstd-1/compress/",
+    "3: lz4 reused compress, a 64th of the input first": "compression/lz4/compress-reused/",
+    "4: zlib-6 reused compress, a 128th of the input first": "compression/zlib-6/compress-reused/",
+}
+
+
+def touched(bench_id):
+    return any(bench_id.startswith(p) for p in CHANGES.values())
+
+
+def wall_shape(head):
+    """Screen rounds per benchmark, candidates (with confirmation rounds) and their rounds."""
+    screen, confirm = [], []
+    for b in head["benchmarks"]:
+        w = b["metrics"].get("ns_per_op")
+        if not w or not w.get("rounds"):
+            continue
+        rounds = sorted(set(w["rounds"]))
+        start = w.get("confirm_from")
+        screen.append(sum(1 for r in rounds if start is None or r < start))
+        if start is not None:
+            confirm.append(sum(1 for r in rounds if r >= start))
+    return screen, confirm
+
+
+def main(dirs):
+    mdes, sigmas_note = [], []
+    caught = {c: 0 for c in CHANGES}
+    injected_runs = 0
+    false_total = 0
+    for d in map(Path, dirs):
+        kind = (d / "kind").read_text().strip()
+        v = json.loads((d / "verdicts.json").read_text())
+        head = json.loads((d / "head.json").read_text())
+        first = (d / "verdicts.md").read_text().splitlines()[0].strip("*")
+        rc = (d / "rc").read_text().strip()
+        secs = (d / "seconds").read_text().strip()
+        load = [(d / f).read_text().split()[0] for f in ("load-before", "load-after")]
+        flagged = [c for c in v["comparisons"] if c["verdict"] in ("regressed", "improved")]
+        false = [c for c in flagged if kind == "aa" or not touched(c["id"])]
+        false_total += len(false)
+        wall = [c for c in v["comparisons"] if c["metric"] == "ns_per_op"]
+        run_mdes = [c["mde"] for c in wall if c.get("mde")]
+        mdes.extend(run_mdes)
+        screen, confirm = wall_shape(head)
+        print(f"## {d.name} ({kind}, exit {rc}, {secs} s, load {load[0]} before, {load[1]} after)")
+        print(first)
+        print(
+            f"wall: {len(wall)} rows, {sum(c['verdict'] == 'inconclusive' for c in wall)} inconclusive, "
+            f"{sum(c['verdict'] == 'unchanged' for c in wall)} unchanged; screen rounds median "
+            f"{statistics.median(screen) if screen else 0} (min {min(screen, default=0)}), "
+            f"{len(confirm)} candidates confirmed, confirmation rounds median "
+            f"{statistics.median(confirm) if confirm else 0}; stated MDE median "
+            f"{(statistics.median(run_mdes) - 1) * 100 if run_mdes else float('nan'):+.2f}%"
+        )
+        for c in false:
+            print(f"FALSE {c['verdict']}: {c['id']} {c['metric']} ratio {c['ratio']:.4f} {c.get('note') or ''}")
+        if kind == "injected":
+            injected_runs += 1
+            for name, prefix in CHANGES.items():
+                hits = [c for c in flagged if c["id"].startswith(prefix) and c["verdict"] == "regressed"]
+                lanes = sorted({c["metric"] for c in hits})
+                if hits:
+                    caught[name] += 1
+                wall_hits = sorted(c["id"].removeprefix(prefix) for c in hits if c["metric"] == "ns_per_op")
+                print(
+                    f"change {name}: {'caught' if hits else 'MISSED'} ({len(hits)} comparisons; "
+                    f"{', '.join(lanes) or 'none'}; wall on: {', '.join(wall_hits) or 'none'})"
+                )
+        print()
+    print("## over all runs")
+    print(f"false regressions or improvements: {false_total}")
+    if injected_runs:
+        for name, n in caught.items():
+            print(f"change {name}: caught in {n} of {injected_runs} runs")
+    if mdes:
+        print(f"median stated wall MDE: {(statistics.median(mdes) - 1) * 100:+.2f}% over {len(mdes)} rows")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
