@@ -75,7 +75,8 @@ def main(dirs):
             f"{(statistics.median(run_mdes) - 1) * 100 if run_mdes else float('nan'):+.2f}%"
         )
         for c in false:
-            print(f"FALSE {c['verdict']}: {c['id']} {c['metric']} ratio {c['ratio']:.4f} {c.get('note') or ''}")
+            ratio = "-" if c.get("ratio") is None else f"{c['ratio']:.4f}"
+            print(f"FALSE {c['verdict']}: {c['id']} {c['metric']} ratio {ratio} {c.get('note') or ''}")
         if kind == "injected":
             injected_runs += 1
             for name, prefix in CHANGES.items():
