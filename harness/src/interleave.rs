@@ -505,7 +505,7 @@ pub fn run<'a>(
                 dropped.len(),
                 (need.saturating_sub(after_first.mul_f64(FIT_SHARE))).as_secs().max(1)
             );
-            on_event(Event::LaneSkipped { lane: Lane::Wall, reason: &why });
+            on_event(Event::Phase { text: &format!("wall rounds of {} benchmarks cut short: {why}", dropped.len()) });
             for &n in &dropped {
                 let results = &mut all[timed[n].i];
                 for r in results.iter_mut().flatten() {
