@@ -284,12 +284,10 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
                         }
                     }
                 }
-                // Wall rounds the budget had no time for: inconclusive, not silence.
-                let starved = |r: &BenchResult| {
-                    r.metrics.ns_per_op.is_none()
-                        && r.skipped.get(&Lane::Wall).is_some_and(|w| w.starts_with(crate::interleave::NO_TIME))
-                };
-                if starved(h) && (starved(b) || b.metrics.ns_per_op.is_none()) {
+                // Wall rounds the budget had no time for (neither side has a figure): inconclusive, not
+                // silence. A base figure without head's is "missing", above.
+                let starved = h.skipped.get(&Lane::Wall).is_some_and(|w| w.starts_with(crate::interleave::NO_TIME));
+                if starved && h.metrics.ns_per_op.is_none() && b.metrics.ns_per_op.is_none() {
                     not_timed += 1;
                     let mut c = whole(h, Verdict::Inconclusive, "not timed: the time budget ran out");
                     c.metric = "ns_per_op".into();

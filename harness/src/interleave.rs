@@ -513,11 +513,12 @@ pub fn run<'a>(
                 }
                 keep(base, head, results)?;
             }
-            let mut n = 0;
-            timed.retain(|_| {
-                n += 1;
-                !dropped.contains(&(n - 1))
-            });
+            timed = timed
+                .into_iter()
+                .enumerate()
+                .filter(|(n, _)| dropped.binary_search(n).is_err())
+                .map(|(_, t)| t)
+                .collect();
         }
         on_event(Event::Phase {
             text: &format!(

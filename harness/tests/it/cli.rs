@@ -105,26 +105,29 @@ fn compare_exit_codes_and_json_fields() {
         assert!(first.get(field).is_some(), "missing {field}");
     }
 
-    let mut head: cargo_benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
-    let b = head.benchmarks.iter_mut().find(|b| b.id == "fixture/alloc3x100").unwrap();
-    b.metrics.allocs_per_op = Some(4.0);
-    let head_path = dir.path().join("head.json");
-    std::fs::write(&head_path, head.to_json()).unwrap();
-    let out = benchgate().args(["compare", "--format", "markdown"]).arg(&base).arg(&head_path).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let md = String::from_utf8_lossy(&out.stdout);
+    // A head made from the fixture by `change`, compared with base as markdown: exit code and output.
+    let compare_with = |name: &str, change: &dyn Fn(&mut cargo_benchgate::model::Results)| {
+        let mut head: cargo_benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
+        change(&mut head);
+        let head_path = dir.path().join(name);
+        std::fs::write(&head_path, head.to_json()).unwrap();
+        let out = benchgate().args(["compare", "--format", "markdown"]).arg(&base).arg(&head_path).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    };
+    let (code, md, err) = compare_with("head.json", &|head| {
+        let b = head.benchmarks.iter_mut().find(|b| b.id == "fixture/alloc3x100").unwrap();
+        b.metrics.allocs_per_op = Some(4.0);
+    });
+    assert_eq!(code, Some(1), "{err}");
     assert!(md.starts_with("**benchgate: FAIL: 1 regressed"), "{md}");
     assert!(md.contains("fixture/alloc3x100 | allocs_per_op"), "{md}");
 
     // A partial head that lacks a benchmark: exit 4, and the first line says so before the table.
-    let mut partial: cargo_benchgate::model::Results = serde_json::from_str(&valid_results()).unwrap();
-    partial.meta.partial = true;
-    partial.benchmarks.pop();
-    let partial_path = dir.path().join("partial.json");
-    std::fs::write(&partial_path, partial.to_json()).unwrap();
-    let out = benchgate().args(["compare", "--format", "markdown"]).arg(&base).arg(&partial_path).output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    let md = String::from_utf8_lossy(&out.stdout);
+    let (code, md, err) = compare_with("partial.json", &|partial| {
+        partial.meta.partial = true;
+        partial.benchmarks.pop();
+    });
+    assert_eq!(code, Some(4), "{err}");
     assert!(md.starts_with("**benchgate: INCOMPLETE"), "{md}");
     assert!(md.contains("head is partial"), "{md}");
 
