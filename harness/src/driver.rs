@@ -448,6 +448,18 @@ impl Index {
     }
 }
 
+/// Why a process that exited successfully left no report: without one, the process ended before the
+/// bench runtime could write it (the routine or its setup called `std::process::exit`, or a library did).
+fn no_report(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "exited with status 0 but wrote no report: the process ended before benchgate's runtime could \
+         write it (does the routine, its setup or a library call `std::process::exit`?)"
+            .to_owned()
+    } else {
+        format!("cannot read its report: {e}")
+    }
+}
+
 /// Asks a bench binary for its declarations.
 fn list_binary(exe: &Path) -> Result<Vec<DeclInfo>, DriverError> {
     let dir = tempfile::tempdir().map_err(|source| DriverError::Io { path: std::env::temp_dir(), source })?;
@@ -487,7 +499,7 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
         return Err(fail(kind, format!("exited with {status}{tail}")));
     }
     let text =
-        std::fs::read_to_string(report).map_err(|e| fail(FailureKind::Error, format!("no report: {e}{tail}")))?;
+        std::fs::read_to_string(report).map_err(|e| fail(FailureKind::Error, format!("{}{tail}", no_report(&e))))?;
     let parsed: Report =
         serde_json::from_str(&text).map_err(|e| fail(FailureKind::Error, format!("bad report: {e}")))?;
     if parsed.protocol != PROTOCOL_VERSION {
@@ -614,6 +626,23 @@ fn drop_cached_pages(path: &Path) {
 pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome) {
     match outcome {
         LaneOutcome::Done(o) => apply(&mut result.metrics, o),
+        LaneOutcome::Counted(counts) if counts.instructions_per_op() < 0.0 => {
+            // Only possible when the setup-only runs cost more than the measured runs: not a count a
+            // results file may hold (`Results::validate`), so the lane fails and says why.
+            result.failures.insert(
+                lane,
+                Failure {
+                    kind: FailureKind::Error,
+                    message: format!(
+                        "instructions per op came out negative ({:.1}): the setup-only runs executed more \
+                         instructions than the measured runs ({:?} against {:?})",
+                        counts.instructions_per_op(),
+                        counts.setup_instructions,
+                        counts.instructions
+                    ),
+                },
+            );
+        }
         LaneOutcome::Counted(counts) => {
             let m = &mut result.metrics;
             m.instructions_per_op = Some(counts.instructions_per_op());

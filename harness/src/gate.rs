@@ -102,8 +102,33 @@ pub struct Accept {
     /// Accepted while the head value is at most this (for a base of zero, where no ratio exists).
     pub max_value: Option<f64>,
     pub reason: String,
-    /// Last day (`YYYY-MM-DD`, UTC) on which the entry applies.
+    /// Last day (`YYYY-MM-DD`, UTC) on which the entry applies: a quoted string or a TOML date.
+    #[serde(deserialize_with = "date_or_string")]
     pub expires: String,
+}
+
+/// Reads a day written either as a string (`"2027-01-31"`) or as a TOML date (`2027-01-31`, which TOML
+/// parses as a date, not a string), into `YYYY-MM-DD`. A TOML date with a time or an offset is refused:
+/// an expiry is a day.
+fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Day;
+    impl<'de> serde::de::Visitor<'de> for Day {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a date, YYYY-MM-DD")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+            let t = toml::value::Datetime::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            match (t.date, t.time, t.offset) {
+                (Some(_), None, None) => Ok(t.to_string()),
+                _ => Err(serde::de::Error::custom(format!("`{t}` is not a day: write the date alone, YYYY-MM-DD"))),
+            }
+        }
+    }
+    d.deserialize_any(Day)
 }
 
 /// The metrics a threshold or an accept entry can name.
@@ -117,7 +142,9 @@ fn matcher(pattern: &str) -> Result<GlobMatcher, String> {
 pub fn parse_date(s: &str) -> Result<(), String> {
     let bad = || format!("`{s}` is not a date of the form YYYY-MM-DD");
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    // Digits only: `u32::from_str` alone would take a sign (`+027-01-01`).
+    let digits = b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if b.len() != 10 || !digits {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok()).ok_or_else(bad);
@@ -327,7 +354,10 @@ mod tests {
         for ok in ["2026-11-22", "2024-02-29", "2000-02-29"] {
             assert!(parse_date(ok).is_ok(), "{ok}");
         }
-        for bad in ["2026-13-01", "2025-02-29", "1900-02-29", "2026-1-01", "tomorrow", "2026-11-31", ""] {
+        for bad in ["2026-13-01", "2025-02-29", "1900-02-29", "2026-1-01", "tomorrow", "2026-11-31", ""]
+            .into_iter()
+            .chain(["+026-11-22", "2026-+1-01", "2026-11-+1", "-026-11-22", "2026-11-2\u{00e9}"])
+        {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
         let a = Accept {

@@ -159,8 +159,32 @@ pub fn location(class: &str, results: &Results) -> Result<(Location, String), Hi
     if results.meta.partial {
         return Err(HistoryError::Refused("the run did not finish (partial)".into()));
     }
+    let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
+    if !failed.is_empty() {
+        return Err(HistoryError::Refused(format!(
+            "{} benchmark(s) failed ({}): the history keeps complete runs, as a baseline does",
+            failed.len(),
+            failed.join(", ")
+        )));
+    }
     let content = crate::baseline::compact_arrays(&results.to_json());
     Ok((Location { class: class.to_owned(), commit: git.commit.clone(), key: key(results) }, content))
+}
+
+/// Refuses results whose commit is not in `repo`: the history orders runs by the repository's commits,
+/// so a run of a commit it does not have could never be placed (a typo, or a file from another project).
+pub fn check_commit(repo: &Repository, results: &Results) -> Result<(), HistoryError> {
+    let Some(git) = results.meta.git.as_ref() else { return Ok(()) };
+    let known = Oid::from_str(&git.commit).ok().and_then(|oid| repo.find_commit(oid).ok()).is_some();
+    if known {
+        Ok(())
+    } else {
+        Err(HistoryError::Refused(format!(
+            "commit {} is not in this repository: append runs in a clone that has the commit they measured \
+             (fetch it first)",
+            git.commit
+        )))
+    }
 }
 
 /// The tip of the local history branch, if it exists.
@@ -555,9 +579,20 @@ pub(crate) mod tests {
         let mut dirty = r.clone();
         dirty.meta.git.as_mut().unwrap().dirty = true;
         assert!(matches!(append(&repo, "ci", &dirty), Err(HistoryError::Refused(_))));
-        let mut none = r;
+        let mut none = r.clone();
         none.meta.git = None;
         assert!(matches!(append(&repo, "ci", &none), Err(HistoryError::Refused(_))));
+        // So are runs with a failed benchmark, and (for the CLI) commits the repository does not have.
+        let mut failed = r.clone();
+        failed.benchmarks[0].failures.insert(
+            crate::model::Lane::Wall,
+            crate::model::Failure { kind: crate::model::FailureKind::Panic, message: "boom".into() },
+        );
+        let e = append(&repo, "ci", &failed).unwrap_err().to_string();
+        assert!(e.contains("1 benchmark(s) failed (s/a)"), "{e}");
+        let e = check_commit(&repo, &r).unwrap_err().to_string();
+        assert!(e.contains(&format!("commit {} is not in this repository", sha(1))), "{e}");
+        assert_eq!(history_commits(&repo), 2, "nothing refused was added");
     }
 
     #[test]

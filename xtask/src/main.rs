@@ -2,10 +2,12 @@
 //!
 //! `cargo xtask bench [ARGS]` is `benchgate run [ARGS]` on this workspace; `cargo xtask schema`
 //! regenerates docs/results.schema.json; `cargo xtask suite-tables RESULTS` writes the figures of a run
-//! into the curated suites' READMEs. Nothing is measured or computed here.
+//! into the curated suites' READMEs; `cargo xtask scale-compare [N]` times `benchgate compare` of N
+//! synthetic benchmarks (`scale.rs`).
 
 use std::ffi::OsString;
 
+mod scale;
 mod suite_tables;
 
 fn main() {
@@ -35,10 +37,12 @@ fn main() {
                 2
             }
         },
+        Some("scale-compare") => scale::run(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>()),
+        Some("scale-compare-child") => scale::child(args),
         _ => {
             eprintln!(
                 "usage: cargo xtask bench [benchgate run options]\n       cargo xtask schema\n       \
-                 cargo xtask suite-tables RESULTS.json"
+                 cargo xtask suite-tables RESULTS.json\n       cargo xtask scale-compare [BENCHMARKS] [--without-rounds]"
             );
             2
         }

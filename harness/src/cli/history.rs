@@ -157,6 +157,7 @@ pub(super) fn history(manifest: Option<&Path>, config: Option<&Path>, cmd: Histo
 
 fn append_file(repo: &Repository, class: &str, file: &Path) -> anyhow::Result<Appended> {
     let results = Results::load(file)?;
+    history::check_commit(repo, &results).with_context(|| format!("{}", file.display()))?;
     let appended = history::append(repo, class, &results).with_context(|| format!("{}", file.display()))?;
     match &appended {
         Appended::Added { path, commit } => {

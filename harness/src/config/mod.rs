@@ -522,6 +522,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`accept[0].expires`") && e.contains("2027-02-30"), "{e}");
+        // A TOML date (unquoted) is a day like the string; a date with a time is not.
+        let l = load("[[accept]]\nbench = \"x\"\nmetric = \"ns_per_op\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = 2027-01-31\n")
+            .unwrap();
+        assert_eq!(l.config.accept[0].expires, "2027-01-31");
+        let e = load("[[accept]]\nbench = \"x\"\nmetric = \"ns_per_op\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = 2027-01-31T10:00:00Z\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`accept[0].expires`") && e.contains("is not a day"), "{e}");
         let e = load(
             "[[accept]]\nbench = \"x\"\nmetric = \"ns\"\nmax_ratio = 1.2\nreason = \"r\"\nexpires = \"2027-01-01\"\n",
         )

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 
+#[cfg(test)]
+mod fuzz;
 mod noise;
 pub use benchgate::protocol::{AllocCounts, Reported, Throughput, Unit};
 pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
@@ -407,6 +409,9 @@ pub enum LoadErrorKind {
     /// The version field (named) is missing: not a benchgate file of that kind (named).
     #[error("missing `{0}`: not a benchgate {1} file")]
     NoSchemaVersion(&'static str, &'static str),
+    /// The version field (named) is present but not a whole number (what it is instead).
+    #[error("`{0}` is {1}, not a version number")]
+    SchemaVersionType(&'static str, String),
     #[error(
         "schema version {found} is not supported (this benchgate writes version {expected} and reads versions {})",
         versions_read()
@@ -431,8 +436,7 @@ impl Results {
     /// Parses and validates results from JSON text.
     pub fn parse(text: &str) -> Result<Results, LoadErrorKind> {
         let value = parse_json(text)?;
-        let missing = LoadErrorKind::NoSchemaVersion("schema_version", "results");
-        let version = value.get("schema_version").and_then(|v| v.as_u64()).ok_or(missing)?;
+        let version = schema_version(&value, "schema_version", "results")?;
         if !READS_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == version) {
             return Err(LoadErrorKind::SchemaVersion { found: version, expected: SCHEMA_VERSION });
         }
@@ -481,6 +485,9 @@ impl Results {
                     w.sample_iters.len()
                 )));
             }
+            if let Some(problem) = b.metrics.out_of_range() {
+                return Err(invalid(problem));
+            }
         }
         Ok(())
     }
@@ -502,6 +509,94 @@ impl Results {
 }
 
 impl Metrics {
+    /// The first figure outside the range its meaning allows, said with its field and value: times,
+    /// rates and iteration counts are positive, counts and shares are not negative, an interval's low
+    /// end is not above its high end. (Finiteness is checked by [`Metrics::finite_fields`].)
+    fn out_of_range(&self) -> Option<String> {
+        let positive = |name: &str, v: f64| (v <= 0.0).then(|| format!("{name} is {v}: it must be positive"));
+        let not_negative = |name: &str, v: f64| (v < 0.0).then(|| format!("{name} is {v}: it cannot be negative"));
+        if let Some(w) = &self.ns_per_op {
+            for (name, v) in [("median", w.median), ("mean", w.mean), ("slope", w.slope)] {
+                if let Some(p) = positive(&format!("ns_per_op.{name}"), v) {
+                    return Some(p);
+                }
+            }
+            if let Some(p) = not_negative("ns_per_op.std_dev", w.std_dev) {
+                return Some(p);
+            }
+            if let Some(p) = positive("ns_per_op.ci95[0]", w.ci95[0]) {
+                return Some(p);
+            }
+            if w.ci95[0] > w.ci95[1] {
+                return Some(format!(
+                    "ns_per_op.ci95 is [{}, {}]: its low end is above its high end",
+                    w.ci95[0], w.ci95[1]
+                ));
+            }
+            if let Some((i, s)) = w.samples.iter().enumerate().find(|(_, s)| **s <= 0.0) {
+                return Some(format!("ns_per_op.samples[{i}] is {s}: it must be positive"));
+            }
+            if let Some(i) = w.sample_iters.iter().position(|n| *n == 0) {
+                return Some(format!("ns_per_op.sample_iters[{i}] is 0: every sample runs at least one iteration"));
+            }
+        }
+        let counts = [
+            ("bytes_per_op", self.bytes_per_op),
+            ("allocs_per_op", self.allocs_per_op),
+            ("instructions_per_op", self.instructions_per_op),
+            ("estimated_cycles_per_op", self.estimated_cycles_per_op),
+        ];
+        for (name, v) in counts {
+            if let Some(p) = v.and_then(|v| not_negative(name, v)) {
+                return Some(p);
+            }
+        }
+        if let Some(a) = &self.alloc
+            && a.iters == 0
+        {
+            return Some("alloc.iters is 0: allocations are counted over at least one iteration".into());
+        }
+        if let Some(i) = &self.instr
+            && i.iters[1] <= i.iters[0]
+        {
+            return Some(format!(
+                "instr.iters is [{}, {}]: the long run must have more iterations than the short one",
+                i.iters[0], i.iters[1]
+            ));
+        }
+        if let Some(rate) = self.throughput {
+            let (ThroughputRate::BytesPerSec(v) | ThroughputRate::ElementsPerSec(v)) = rate;
+            if let Some(p) = positive("throughput", v) {
+                return Some(p);
+            }
+        }
+        if let Some(l) = &self.latency {
+            for (name, v) in [("mean", l.mean), ("p50", l.p50), ("p95", l.p95), ("p99", l.p99), ("max", l.max)] {
+                if let Some(p) = not_negative(&format!("latency.{name}"), v) {
+                    return Some(p);
+                }
+            }
+            if l.kept > l.count {
+                return Some(format!("latency.kept is {} but latency.count only {}", l.kept, l.count));
+            }
+        }
+        if let Some(o) = &self.overhead {
+            let shares = [
+                ("intervals_per_op", Some(o.intervals_per_op)),
+                ("timer_ns", Some(o.timer_ns)),
+                ("timer_share", Some(o.timer_share)),
+                ("alloc_pair_ns", o.alloc_pair_ns),
+                ("alloc_share", o.alloc_share),
+            ];
+            for (name, v) in shares {
+                if let Some(p) = v.and_then(|v| not_negative(&format!("overhead.{name}"), v)) {
+                    return Some(p);
+                }
+            }
+        }
+        None
+    }
+
     /// Every floating-point figure with its field name, for validation.
     fn finite_fields(&self) -> Vec<(String, f64)> {
         let mut out = Vec::new();
@@ -548,6 +643,27 @@ fn versions_read() -> String {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => v.join(""),
     }
+}
+
+/// The version field `field` of a file of `kind`: missing, or of the wrong type, each said as such.
+pub(crate) fn schema_version(
+    value: &serde_json::Value,
+    field: &'static str,
+    kind: &'static str,
+) -> Result<u64, LoadErrorKind> {
+    use serde_json::Value;
+    let v = value.get(field).ok_or(LoadErrorKind::NoSchemaVersion(field, kind))?;
+    v.as_u64().ok_or_else(|| {
+        let what = match v {
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => format!("a boolean ({b})"),
+            Value::Number(n) => format!("the number {n}"),
+            Value::String(t) => format!("a string ({t:?})"),
+            Value::Array(_) => "an array".to_owned(),
+            Value::Object(_) => "an object".to_owned(),
+        };
+        LoadErrorKind::SchemaVersionType(field, what)
+    })
 }
 
 /// Parses JSON text loosely, so that a wrong version can be reported as such rather than as a shape
@@ -716,6 +832,43 @@ mod tests {
             assert!(Results::parse(&text).is_ok(), "version {old}");
         }
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));
+        for (wrong, said) in
+            [("\"5\"", "a string (\"5\")"), ("-5", "the number -5"), ("5.5", "the number 5.5"), ("null", "null")]
+        {
+            let e = Results::parse(&format!("{{\"schema_version\": {wrong}}}")).unwrap_err();
+            assert_eq!(e.to_string(), format!("`schema_version` is {said}, not a version number"));
+        }
+    }
+
+    #[test]
+    fn figures_outside_their_range_are_refused_by_field_and_value() {
+        type Spoil = fn(&mut Metrics);
+        let cases: [(&str, Spoil); 9] = [
+            ("ns_per_op.samples[1] is -1.5: it must be positive", |m| m.ns_per_op.as_mut().unwrap().samples[1] = -1.5),
+            ("ns_per_op.samples[0] is 0: it must be positive", |m| m.ns_per_op.as_mut().unwrap().samples[0] = 0.0),
+            ("ns_per_op.median is -1: it must be positive", |m| m.ns_per_op.as_mut().unwrap().median = -1.0),
+            ("ns_per_op.std_dev is -0.5: it cannot be negative", |m| m.ns_per_op.as_mut().unwrap().std_dev = -0.5),
+            ("ns_per_op.ci95 is [2, 1]: its low end is above its high end", |m| {
+                m.ns_per_op.as_mut().unwrap().ci95 = [2.0, 1.0]
+            }),
+            ("ns_per_op.sample_iters[0] is 0: every sample runs at least one iteration", |m| {
+                m.ns_per_op.as_mut().unwrap().sample_iters[0] = 0
+            }),
+            ("allocs_per_op is -3: it cannot be negative", |m| m.allocs_per_op = Some(-3.0)),
+            ("bytes_per_op is -1: it cannot be negative", |m| m.bytes_per_op = Some(-1.0)),
+            ("instructions_per_op is -7: it cannot be negative", |m| m.instructions_per_op = Some(-7.0)),
+        ];
+        for (said, spoil) in cases {
+            let mut r = minimal();
+            spoil(&mut r.benchmarks[0].metrics);
+            let e = Results::parse(&r.to_json()).unwrap_err();
+            assert_eq!(e.to_string(), format!("benchmark `{}`: {said}", r.benchmarks[0].id));
+        }
+        // Zero counts are counts: a routine that allocates nothing is valid.
+        let mut r = minimal();
+        r.benchmarks[0].metrics.allocs_per_op = Some(0.0);
+        r.benchmarks[0].metrics.bytes_per_op = Some(0.0);
+        assert!(Results::parse(&r.to_json()).is_ok());
     }
 
     #[test]

@@ -59,18 +59,21 @@ impl NoiseFloors {
 
     pub fn parse(text: &str) -> Result<NoiseFloors, LoadErrorKind> {
         let value = super::parse_json(text)?;
-        let version = value
-            .get("noise_schema_version")
-            .and_then(|v| v.as_u64())
-            .ok_or(LoadErrorKind::NoSchemaVersion("noise_schema_version", "noise-floor"))?;
+        let version = super::schema_version(&value, "noise_schema_version", "noise-floor")?;
         if version != u64::from(NOISE_SCHEMA_VERSION) {
             return Err(LoadErrorKind::SchemaVersion { found: version, expected: NOISE_SCHEMA_VERSION });
         }
         let floors: NoiseFloors = serde_json::from_value(value).map_err(LoadErrorKind::Shape)?;
         for (id, metrics) in &floors.benchmarks {
             for (metric, f) in metrics {
-                if !(f.floor.is_finite() && f.floor >= 0.0 && f.spread.is_finite()) {
-                    return Err(LoadErrorKind::NonFinite { id: id.clone(), field: format!("{metric}.floor") });
+                for (name, v) in [("floor", f.floor), ("spread", f.spread)] {
+                    if !v.is_finite() {
+                        return Err(LoadErrorKind::NonFinite { id: id.clone(), field: format!("{metric}.{name}") });
+                    }
+                    if v < 0.0 {
+                        let problem = format!("{metric}.{name} is {v}: it cannot be negative");
+                        return Err(LoadErrorKind::Invalid { id: id.clone(), problem });
+                    }
                 }
             }
         }
@@ -96,5 +99,7 @@ mod tests {
             Err(LoadErrorKind::SchemaVersion { found: 9, .. })
         ));
         assert!(matches!(NoiseFloors::parse("{\"noise_schema_version\": 1"), Err(LoadErrorKind::Truncated { .. })));
+        let e = NoiseFloors::parse("{\"noise_schema_version\": \"1\"}").unwrap_err().to_string();
+        assert_eq!(e, "`noise_schema_version` is a string (\"1\"), not a version number");
     }
 }

@@ -5,7 +5,7 @@
 //! Invariants the callers uphold: both samples are non-empty and hold finite values; for the ratio
 //! functions the values are positive (times, counts), so medians are positive.
 
-use super::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, SplitMix64, median, median_sorted, quantile_sorted};
+use super::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, ResampledMedian, SplitMix64, median, quantile_sorted};
 
 /// Result of a two-sided Mann-Whitney U test.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -264,19 +264,12 @@ pub(crate) fn normal_quantile(q: f64) -> f64 {
 /// (e.g. 0.95). Requires positive medians.
 pub fn ratio_of_medians_ci(base: &[f64], head: &[f64], level: f64) -> [f64; 2] {
     let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
-    let mut b = vec![0.0; base.len()];
-    let mut h = vec![0.0; head.len()];
+    let (mut b, mut h) = (ResampledMedian::new(base), ResampledMedian::new(head));
     let mut ratios = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
     for _ in 0..BOOTSTRAP_RESAMPLES {
-        for slot in b.iter_mut() {
-            *slot = base[rng.below(base.len() as u64) as usize];
-        }
-        for slot in h.iter_mut() {
-            *slot = head[rng.below(head.len() as u64) as usize];
-        }
-        b.sort_by(f64::total_cmp);
-        h.sort_by(f64::total_cmp);
-        ratios.push(median_sorted(&h) / median_sorted(&b));
+        // Base's draws first, then head's, as the resamples were always drawn.
+        let mb = b.draw(&mut rng);
+        ratios.push(h.draw(&mut rng) / mb);
     }
     ratios.sort_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
