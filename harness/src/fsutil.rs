@@ -23,6 +23,8 @@ const JOURNAL_PREFIX: &str = ".benchgate-journal-";
 pub enum SetError {
     #[error("cannot write {}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{} is a directory, not a file that can be replaced", .0.display())]
     NotAFile(PathBuf),
     /// Ctrl-C or SIGTERM arrived before the renames: nothing was replaced.
@@ -169,7 +171,7 @@ fn ours(name: &str) -> Option<u32> {
 }
 
 fn read_dir_names(dir: &Path) -> Result<Vec<String>, SetError> {
-    let io = |source| SetError::Io { path: dir.to_owned(), source };
+    let io = |source| SetError::Read { path: dir.to_owned(), source };
     let mut names = Vec::new();
     for e in std::fs::read_dir(dir).map_err(io)? {
         let e = e.map_err(io)?;
@@ -194,7 +196,7 @@ pub fn pending_writes(dir: &Path) -> Result<Vec<PendingWrite>, SetError> {
             continue;
         }
         let path = dir.join(&name);
-        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Read { path: path.clone(), source })?;
         let Ok(journal) = serde_json::from_str::<Journal>(&text) else {
             // Journals are written atomically, so this is not one of ours; it is left alone.
             continue;

@@ -35,7 +35,8 @@ pub mod exit_code {
     /// a partial results file, a benchmark that failed in base.
     pub const INCOMPLETE: i32 = 4;
     /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the results file holds
-    /// every benchmark that finished.
+    /// every benchmark that finished. `baseline save` and `calibrate` interrupted before their renames
+    /// replaced no file.
     pub const INTERRUPTED: i32 = 130;
 }
 
