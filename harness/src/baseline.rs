@@ -521,6 +521,33 @@ mod tests {
     }
 
     #[test]
+    fn a_save_killed_within_its_renames_stops_loading_until_saved_again() {
+        let (_root, dir, source) = saved();
+        // A rename that fails after the first one leaves what a kill there would: s0 new, s1 and s2 old,
+        // and the journal.
+        let mut set = FileSet::begin(&dir.dir, never).unwrap();
+        for s in ["s0", "s1", "s2"] {
+            let mut r = three_suites(3.0);
+            r.benchmarks.retain(|b| b.suite == s);
+            set.add(&format!("{s}.json"), r.to_json().as_bytes()).unwrap();
+        }
+        let s1 = dir.suite_path("s1");
+        let kept = std::fs::read(&s1).unwrap();
+        std::fs::remove_file(&s1).unwrap();
+        std::fs::create_dir(&s1).unwrap();
+        assert!(set.commit("benchgate baseline save --update r.json").is_err());
+        std::fs::remove_dir(&s1).unwrap();
+        std::fs::write(&s1, kept).unwrap();
+
+        let err = dir.load(&BTreeSet::new()).unwrap_err().to_string();
+        assert!(err.contains("interrupted after replacing 1 of 3 files") && err.contains("s1.json, s2.json"), "{err}");
+        let out = dir.save(&three_suites(2.0), &source, true, never).unwrap();
+        assert_eq!(out.earlier.len(), 1, "the save says it found the interrupted one");
+        let (loaded, _) = dir.load(&BTreeSet::new()).unwrap();
+        assert_eq!(loaded.benchmarks.len(), three_suites(2.0).benchmarks.len());
+    }
+
+    #[test]
     fn a_save_removes_stale_temporary_files_and_leaves_foreign_ones() {
         let (_root, dir, source) = saved();
         let mut child = std::process::Command::new("true").spawn().unwrap();
