@@ -1,11 +1,13 @@
 //! Committed baselines: `baselines/<runner-class>/<suite>.json` (one results file per suite, sorted,
 //! numbers of a sample array on one line so that diffs stay readable) and `noise.json` (the class's
-//! calibrated noise floors). A baseline is only ever written by an explicit command, atomically, and
-//! an existing one only with `--update`.
+//! calibrated noise floors). A baseline is only ever written by an explicit command, and an existing one
+//! only with `--update`: everything the command reads or replaces is read and validated first, then all
+//! files are replaced as one step (`fsutil::FileSet`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::{FileSet, PendingWrite, SetError};
 use crate::model::{BenchResult, Floor, LoadError, NOISE_SCHEMA_VERSION, NoiseFloors, Results};
 
 /// The file of a runner class's noise floors.
@@ -68,10 +70,17 @@ pub enum BaselineError {
     Load(#[from] LoadError),
     #[error("{0}")]
     Refused(String),
-    #[error("cannot write {}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Set(#[from] SetError),
+}
+
+impl BaselineError {
+    /// Ctrl-C or SIGTERM stopped the write before anything was replaced.
+    pub fn interrupted(&self) -> bool {
+        matches!(self, BaselineError::Set(SetError::Interrupted(_)))
+    }
 }
 
 /// One runner class's directory of baselines.
@@ -90,6 +99,17 @@ pub struct Saved {
     pub new: Results,
 }
 
+/// What `save` wrote, and what it read to describe it.
+#[derive(Debug)]
+pub struct SaveOutcome {
+    pub saved: Vec<Saved>,
+    /// The class's noise floors, read (and validated) when a baseline is replaced, for the change list.
+    pub noise: Option<NoiseFloors>,
+    /// Interrupted earlier saves this one found in the directory (and finished, where it rewrote all
+    /// their files).
+    pub earlier: Vec<PendingWrite>,
+}
+
 impl ClassDir {
     pub fn new(baselines: &Path, class: &str) -> ClassDir {
         ClassDir { class: class.to_owned(), dir: baselines.join(class) }
@@ -103,9 +123,17 @@ impl ClassDir {
         self.dir.join(NOISE_FILE)
     }
 
-    /// Writes one baseline file per suite in `results`. Refuses partial runs and failed benchmarks, and
-    /// existing baselines unless `update`; on refusal nothing is written.
-    pub fn save(&self, results: &Results, source: &Path, update: bool) -> Result<Vec<Saved>, BaselineError> {
+    /// Writes one baseline file per suite in `results`, as one step. Refuses partial runs and failed
+    /// benchmarks, and existing baselines unless `update`; reads every baseline it replaces and, when it
+    /// replaces one, the noise floors (for the change list) first: on any refusal or unreadable file
+    /// nothing is written. `stop` (Ctrl-C) is asked between files; once it says yes, nothing is replaced.
+    pub fn save(
+        &self,
+        results: &Results,
+        source: &Path,
+        update: bool,
+        stop: fn() -> bool,
+    ) -> Result<SaveOutcome, BaselineError> {
         if results.meta.partial {
             return Err(BaselineError::Refused(format!(
                 "{}: the run did not finish (partial); a baseline needs a complete run",
@@ -152,12 +180,14 @@ impl ClassDir {
                 existing.join(", ")
             )));
         }
-        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Write { path: self.dir.clone(), source })?;
+        let noise = if existing.is_empty() { None } else { self.noise()? };
+        let mut set = FileSet::begin(&self.dir, stop)?;
         for p in &plans {
-            crate::fsutil::write_atomic(&p.path, compact_arrays(&p.new.to_json()).as_bytes())
-                .map_err(|source| BaselineError::Write { path: p.path.clone(), source })?;
+            set.add(&format!("{}.json", p.suite), compact_arrays(&p.new.to_json()).as_bytes())?;
         }
-        Ok(plans)
+        let earlier = set.earlier().iter().map(PendingWrite::clone).collect();
+        set.commit(&format!("benchgate baseline save --update {}", source.display()))?;
+        Ok(SaveOutcome { saved: plans, noise, earlier })
     }
 
     /// Reads the baselines of the suites named (all of them when `suites` is empty) into one results
@@ -171,13 +201,17 @@ impl ClassDir {
                 self.dir.display()
             )));
         }
+        // A save that is running, or was killed half-way, leaves a set that is neither old nor new.
+        crate::fsutil::check_consistent(&self.dir)?;
         let entries =
             std::fs::read_dir(&self.dir).map_err(|source| BaselineError::Read { path: self.dir.clone(), source })?;
         let mut files = Vec::new();
         for e in entries {
             let e = e.map_err(|source| BaselineError::Read { path: self.dir.clone(), source })?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(suite) = name.strip_suffix(".json").filter(|_| name != NOISE_FILE) {
+            // Hidden files (temporary files among them) are never baselines: `check_suite` refuses them.
+            let baseline = name != NOISE_FILE && !name.starts_with('.');
+            if let Some(suite) = name.strip_suffix(".json").filter(|_| baseline) {
                 files.push((suite.to_owned(), e.path()));
             }
         }
@@ -238,19 +272,36 @@ impl ClassDir {
         if path.exists() { NoiseFloors::load(&path).map(Some) } else { Ok(None) }
     }
 
-    /// Writes the noise floors; refuses to replace existing ones unless `update`.
-    pub fn save_noise(&self, floors: &NoiseFloors, update: bool) -> Result<PathBuf, BaselineError> {
+    /// Whether the noise floors may be written: refuses to replace existing ones unless `update`, and
+    /// refuses to replace ones that cannot be read (they are never replaced without being read: the
+    /// user removes them explicitly). `calibrate` asks before measuring, `save_noise` again.
+    pub fn check_noise_replaceable(&self, update: bool) -> Result<(), BaselineError> {
         let path = self.noise_path();
-        if path.exists() && !update {
+        if !path.exists() {
+            return Ok(());
+        }
+        if !update {
             return Err(BaselineError::Refused(format!(
                 "noise floors exist: {}; pass --update to replace them",
                 path.display()
             )));
         }
-        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Write { path: self.dir.clone(), source })?;
-        crate::fsutil::write_atomic(&path, floors.to_json().as_bytes())
-            .map_err(|source| BaselineError::Write { path: path.clone(), source })?;
-        Ok(path)
+        match NoiseFloors::load(&path) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(BaselineError::Refused(format!(
+                "{e}; a noise file that cannot be read is not replaced: look at it (`git diff`, `git log`), then                  remove it (`rm {}`) and run calibrate again",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Writes the noise floors (see `check_noise_replaceable`); `stop` as for `save`.
+    pub fn save_noise(&self, floors: &NoiseFloors, update: bool, stop: fn() -> bool) -> Result<PathBuf, BaselineError> {
+        self.check_noise_replaceable(update)?;
+        let mut set = FileSet::begin(&self.dir, stop)?;
+        set.add(NOISE_FILE, floors.to_json().as_bytes())?;
+        set.commit("benchgate calibrate --update")?;
+        Ok(self.noise_path())
     }
 }
 
@@ -369,6 +420,152 @@ fn is_number_item(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn never() -> bool {
+        false
+    }
+
+    /// The example results with its benchmarks spread over three suites.
+    fn three_suites(factor: f64) -> Results {
+        let mut r = Results::parse(include_str!("../../docs/example-results.json")).unwrap();
+        for (i, b) in r.benchmarks.iter_mut().enumerate() {
+            b.suite = format!("s{}", i % 3);
+            if let Some(w) = b.metrics.ns_per_op.as_mut() {
+                w.median *= factor;
+            }
+        }
+        r
+    }
+
+    /// Every file under `dir` (relative path and content).
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.insert(p.strip_prefix(dir).unwrap().to_owned(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    /// A project directory with the three suites saved as class `c`, and the results file they came from.
+    fn saved() -> (tempfile::TempDir, ClassDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let source = root.path().join("r.json");
+        std::fs::write(&source, three_suites(1.0).to_json()).unwrap();
+        let dir = ClassDir::new(&root.path().join("bl"), "c");
+        dir.save(&three_suites(1.0), &source, false, never).unwrap();
+        (root, dir, source)
+    }
+
+    #[test]
+    fn an_update_with_a_corrupt_noise_file_writes_nothing_and_names_it() {
+        let (root, dir, source) = saved();
+        std::fs::write(dir.noise_path(), "{\"noise_schema_version\": 1, ").unwrap();
+        let before = snapshot(root.path());
+        let err = dir.save(&three_suites(2.0), &source, true, never).unwrap_err().to_string();
+        assert!(err.contains("noise.json") && err.contains("truncated"), "{err}");
+        assert_eq!(snapshot(root.path()), before, "every baseline byte-identical, nothing added");
+    }
+
+    #[test]
+    fn an_update_over_a_corrupt_baseline_writes_nothing_and_names_it() {
+        let (root, dir, source) = saved();
+        std::fs::write(dir.suite_path("s1"), "not json").unwrap();
+        let before = snapshot(root.path());
+        let err = dir.save(&three_suites(2.0), &source, true, never).unwrap_err().to_string();
+        assert!(err.contains("s1.json"), "{err}");
+        assert_eq!(snapshot(root.path()), before);
+        // Without --update the same: refused before anything is written.
+        assert!(dir.save(&three_suites(2.0), &source, false, never).is_err());
+        assert_eq!(snapshot(root.path()), before);
+    }
+
+    #[test]
+    fn an_update_replaces_every_suite_and_reads_the_noise_floors_for_the_change_list() {
+        let (root, dir, source) = saved();
+        let runs: Vec<Results> = [1.0, 1.02, 0.99, 1.01, 1.0].iter().map(|f| three_suites(*f)).collect();
+        dir.save_noise(&noise_from_runs(&runs, 0.001, "c").unwrap(), false, never).unwrap();
+        let out = dir.save(&three_suites(2.0), &source, true, never).unwrap();
+        assert_eq!(out.saved.len(), 3);
+        assert!(out.saved.iter().all(|s| s.previous.is_some()) && out.noise.is_some());
+        let (loaded, _) = dir.load(&BTreeSet::new()).unwrap();
+        assert_eq!(loaded.benchmarks.len(), three_suites(2.0).benchmarks.len());
+        let names: Vec<String> =
+            snapshot(root.path()).keys().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["noise.json", "s0.json", "s1.json", "s2.json", "r.json"]);
+    }
+
+    #[test]
+    fn calibrating_over_a_corrupt_noise_file_is_refused_and_leaves_it() {
+        let (root, dir, _) = saved();
+        std::fs::write(dir.noise_path(), "{ oops").unwrap();
+        let before = snapshot(root.path());
+        let runs: Vec<Results> = [1.0, 1.02, 0.99, 1.01, 1.0].iter().map(|f| three_suites(*f)).collect();
+        let floors = noise_from_runs(&runs, 0.001, "c").unwrap();
+        for err in [dir.check_noise_replaceable(true).unwrap_err(), dir.save_noise(&floors, true, never).unwrap_err()] {
+            let err = err.to_string();
+            assert!(err.contains("noise.json") && err.contains("not replaced") && err.contains("rm "), "{err}");
+        }
+        assert_eq!(snapshot(root.path()), before);
+        // Removed explicitly, it is written afresh.
+        std::fs::remove_file(dir.noise_path()).unwrap();
+        dir.save_noise(&floors, true, never).unwrap();
+        assert_eq!(dir.noise().unwrap().unwrap().runs, 5);
+    }
+
+    #[test]
+    fn a_save_killed_within_its_renames_stops_loading_until_saved_again() {
+        let (_root, dir, source) = saved();
+        // A rename that fails after the first one leaves what a kill there would: s0 new, s1 and s2 old,
+        // and the journal.
+        let mut set = FileSet::begin(&dir.dir, never).unwrap();
+        for s in ["s0", "s1", "s2"] {
+            let mut r = three_suites(3.0);
+            r.benchmarks.retain(|b| b.suite == s);
+            set.add(&format!("{s}.json"), r.to_json().as_bytes()).unwrap();
+        }
+        let s1 = dir.suite_path("s1");
+        let kept = std::fs::read(&s1).unwrap();
+        std::fs::remove_file(&s1).unwrap();
+        std::fs::create_dir(&s1).unwrap();
+        assert!(set.commit("benchgate baseline save --update r.json").is_err());
+        std::fs::remove_dir(&s1).unwrap();
+        std::fs::write(&s1, kept).unwrap();
+
+        let err = dir.load(&BTreeSet::new()).unwrap_err().to_string();
+        assert!(err.contains("interrupted after replacing 1 of 3 files") && err.contains("s1.json, s2.json"), "{err}");
+        let out = dir.save(&three_suites(2.0), &source, true, never).unwrap();
+        assert_eq!(out.earlier.len(), 1, "the save says it found the interrupted one");
+        let (loaded, _) = dir.load(&BTreeSet::new()).unwrap();
+        assert_eq!(loaded.benchmarks.len(), three_suites(2.0).benchmarks.len());
+    }
+
+    #[test]
+    fn a_save_removes_stale_temporary_files_and_leaves_foreign_ones() {
+        let (_root, dir, source) = saved();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.dir.join(format!(".s0.json.tmp-{dead}"));
+        std::fs::write(&stale, "half a baseline").unwrap();
+        for foreign in [".notes.tmp", "x.json.bak"] {
+            std::fs::write(dir.dir.join(foreign), "mine").unwrap();
+        }
+        let (loaded, _) = dir.load(&BTreeSet::new()).unwrap();
+        assert_eq!(loaded.benchmarks.len(), three_suites(1.0).benchmarks.len(), "temporary files are not baselines");
+        dir.save(&three_suites(2.0), &source, true, never).unwrap();
+        assert!(!stale.exists());
+        for foreign in [".notes.tmp", "x.json.bak"] {
+            assert_eq!(std::fs::read_to_string(dir.dir.join(foreign)).unwrap(), "mine");
+        }
+    }
 
     #[test]
     fn suite_names_that_are_not_one_plain_file_name_are_refused() {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod driver;
+pub mod fsutil;
 pub mod gate;
 pub mod history;
 pub mod interleave;
@@ -23,5 +24,5 @@ pub mod revision;
 pub mod stats;
 pub mod trend;
 
-/// The bench side's protocol and atomic file writing, shared with the tool.
-pub use benchgate::{fsutil, protocol};
+/// The bench side's protocol, shared with the tool (its atomic file writing is re-exported by `fsutil`).
+pub use benchgate::protocol;

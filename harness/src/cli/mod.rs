@@ -35,7 +35,8 @@ pub mod exit_code {
     /// a partial results file, a benchmark that failed in base.
     pub const INCOMPLETE: i32 = 4;
     /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the results file holds
-    /// every benchmark that finished.
+    /// every benchmark that finished. `baseline save` and `calibrate` interrupted before their renames
+    /// replaced no file.
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -342,7 +343,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match dispatch(cli) {
         Ok(code) => code,
-        Err(e) if matches!(e.downcast_ref(), Some(driver::DriverError::Interrupted(_))) => {
+        Err(e)
+            if matches!(e.downcast_ref(), Some(driver::DriverError::Interrupted(_)))
+                || e.downcast_ref::<crate::baseline::BaselineError>().is_some_and(|b| b.interrupted()) =>
+        {
             eprintln!("\nbenchgate: {e}");
             exit_code::INTERRUPTED
         }
@@ -388,9 +392,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
             let class = project.class(runner_class.as_deref())?;
             let new = Results::load(&results)?;
-            let saved = project.class_dir(&class).save(&new, &results, update)?;
-            let floors = project.class_dir(&class).noise()?;
-            for s in &saved {
+            driver::handle_interrupts();
+            let outcome = project.class_dir(&class).save(&new, &results, update, driver::interrupted)?;
+            for p in &outcome.earlier {
+                let rewritten: Vec<String> = outcome.saved.iter().map(|s| format!("{}.json", s.suite)).collect();
+                let left: Vec<&str> = p.files().into_iter().filter(|f| !rewritten.iter().any(|r| r == f)).collect();
+                if left.is_empty() {
+                    eprintln!("benchgate: {}; this save rewrote all of them", p.summary());
+                } else {
+                    eprintln!(
+                        "benchgate: warning: {}; this save did not rewrite {} ({} stays until they are)",
+                        p.summary(),
+                        left.join(", "),
+                        p.journal.display()
+                    );
+                }
+            }
+            let floors = outcome.noise;
+            for s in &outcome.saved {
+                if driver::interrupted() {
+                    eprintln!("\nbenchgate: interrupted; every baseline was written, the change list is cut short");
+                    return Ok(exit_code::INTERRUPTED);
+                }
                 match &s.previous {
                     None => println!("created {} ({} benchmarks)", s.path.display(), s.new.benchmarks.len()),
                     Some(old) => {
@@ -714,9 +737,8 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
     let project = Project::find(manifest, config)?;
     let class = project.class(args.runner_class.as_deref())?;
     let dir = project.class_dir(&class);
-    if dir.noise_path().exists() && !args.update {
-        bail!("noise floors exist: {}; pass --update to replace them", dir.noise_path().display());
-    }
+    // Before measuring: an existing file must be replaceable (and readable) for the runs to be of use.
+    dir.check_noise_replaceable(args.update)?;
     let alpha = project.config.calibrate.alpha;
     let runs: Vec<Results> = if args.from.is_empty() {
         let n = args.runs.unwrap_or(project.config.calibrate.runs);
@@ -745,7 +767,8 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
     };
     let floors = crate::baseline::noise_from_runs(&runs, alpha, &class).map_err(anyhow::Error::msg)?;
     println!("{}", report::noise::table(&floors));
-    let path = dir.save_noise(&floors, args.update)?;
+    driver::handle_interrupts();
+    let path = dir.save_noise(&floors, args.update, driver::interrupted)?;
     eprintln!("benchgate: wrote {}", path.display());
     Ok(exit_code::OK)
 }

@@ -243,3 +243,183 @@ fn suite_names_never_become_paths_outside_the_baseline_directory() {
         assert!(!dir.path().join("escaped.json").exists() && !Path::new("/tmp/benchgate-escaped.json").exists());
     }
 }
+
+/// Every file under `dir` (path and content): what "nothing changed" compares.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Input that cannot be read is refused before anything is written: a corrupt noise.json under
+/// `baseline save --update` (it is read for the change list), a corrupt baseline that would be replaced,
+/// and a corrupt noise.json under `calibrate --update` (never replaced without being read). Each exits 2
+/// naming the file, and no file anywhere in the project changes.
+#[test]
+fn unreadable_files_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let base = write(dir.path(), "base.json", &example());
+    let head = write(dir.path(), "head.json", &scaled(&example(), 2.0));
+    let runs: Vec<PathBuf> = (0..5)
+        .map(|i| write(dir.path(), &format!("run-{i}.json"), &scaled(&example(), 1.0 + 0.01 * i as f64)))
+        .collect();
+    let runs: Vec<&Path> = runs.iter().map(PathBuf::as_path).collect();
+    let out = bg(&cfg, &["baseline", "save"], &[&base]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let class = dir.path().join("bl/test-class");
+
+    std::fs::write(class.join("noise.json"), "{\"noise_schema_version\": 1, \"runs\": ").unwrap();
+    let before = snapshot(dir.path());
+    let out = bg(&cfg, &["baseline", "save", "--update"], &[&head]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("noise.json") && stderr(&out).contains("truncated"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("updated"), "{}", stdout(&out));
+    assert_eq!(snapshot(dir.path()), before, "the baseline byte-identical, nothing added");
+
+    let out = bg(&cfg, &["calibrate", "--update", "--from"], &runs);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("noise.json") && err.contains("is not replaced") && err.contains("rm "), "{err}");
+    assert_eq!(snapshot(dir.path()), before, "noise.json not replaced");
+
+    std::fs::remove_file(class.join("noise.json")).unwrap();
+    std::fs::write(class.join("fixture.json"), "{\"schema_version\": ").unwrap();
+    let before = snapshot(dir.path());
+    let out = bg(&cfg, &["baseline", "save", "--update"], &[&head]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fixture.json"), "{}", stderr(&out));
+    assert_eq!(snapshot(dir.path()), before);
+
+    // Removed explicitly, a corrupt file is replaced by the next save.
+    std::fs::remove_file(class.join("fixture.json")).unwrap();
+    let out = bg(&cfg, &["baseline", "save"], &[&head]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = bg(&cfg, &["calibrate", "--from"], &runs);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// `n` suites of the example's benchmarks (ids and suite names `s000`, `s001`, ...), wall times scaled.
+fn many_suites(n: usize, factor: f64) -> Results {
+    let one = scaled(&example(), factor);
+    let mut r = one.clone();
+    r.benchmarks.clear();
+    for i in 0..n {
+        let suite = format!("s{i:03}");
+        for b in &one.benchmarks {
+            let mut b = b.clone();
+            b.id = b.id.replacen(&b.suite, &suite, 1);
+            b.suite = suite.clone();
+            r.benchmarks.push(b);
+        }
+    }
+    r.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    r
+}
+
+/// Hidden files (temporary files, journals) in `dir`.
+fn hidden(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+/// A `baseline save --update` of 200 suites killed (SIGKILL) or interrupted (SIGINT) at some point —
+/// the timing is racy, the assertions hold for any: every baseline parses and is wholly the old or
+/// wholly the new one; an interrupt that the command saw (exit 130) leaves no mix and no temporary
+/// file; a mix is only left by a kill within the renames, and `check` then refuses naming it; the next
+/// save finishes the set and leaves no temporary file.
+#[test]
+fn a_killed_or_interrupted_save_leaves_each_baseline_old_or_new_and_the_next_save_cleans_up() {
+    const SUITES: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let (old, new) = (many_suites(SUITES, 1.0), many_suites(SUITES, 2.0));
+    let old_path = write(dir.path(), "old.json", &old);
+    let new_path = write(dir.path(), "new.json", &new);
+    let class = dir.path().join("bl/test-class");
+    let of_suite = |r: &Results, s: &str| r.benchmarks.iter().filter(|b| b.suite == s).cloned().collect::<Vec<_>>();
+
+    let start = std::time::Instant::now();
+    let out = bg(&cfg, &["baseline", "save"], &[&old_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Kill times spread over about as long as a save takes.
+    let took = start.elapsed();
+    let mut seen = std::collections::BTreeSet::new();
+    for attempt in 0..10u32 {
+        if attempt > 0 {
+            std::fs::remove_dir_all(&class).unwrap();
+            let out = bg(&cfg, &["baseline", "save"], &[&old_path]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+        let signal = if attempt % 2 == 0 { libc::SIGKILL } else { libc::SIGINT };
+        let mut child = benchgate()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["baseline", "save", "--update"])
+            .arg(&new_path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(took.mul_f64(0.15 * f64::from(attempt)));
+        // SAFETY: signals the child spawned above, which has not been waited for.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let status = child.wait().unwrap();
+
+        let (mut olds, mut news) = (0, 0);
+        for i in 0..SUITES {
+            let s = format!("s{i:03}");
+            let r =
+                Results::load(&class.join(format!("{s}.json"))).unwrap_or_else(|e| panic!("attempt {attempt}: {e}"));
+            if r.benchmarks == of_suite(&old, &s) {
+                olds += 1;
+            } else if r.benchmarks == of_suite(&new, &s) {
+                news += 1;
+            } else {
+                panic!("attempt {attempt}: {s}.json is neither the old nor the new baseline");
+            }
+        }
+        seen.insert(format!("{status:?}: {}", if olds == 0 || news == 0 { "whole" } else { "mixed" }));
+        match status.code() {
+            Some(130) => {
+                assert!(olds == 0 || news == 0, "attempt {attempt}: an interrupt seen leaves no mix");
+                assert_eq!(hidden(&class), Vec::<String>::new(), "attempt {attempt}");
+            }
+            Some(0) => {
+                assert_eq!(news, SUITES, "attempt {attempt}");
+                assert_eq!(hidden(&class), Vec::<String>::new(), "attempt {attempt}");
+            }
+            code => assert_eq!(code, None, "attempt {attempt}: killed by the signal"),
+        }
+        if olds > 0 && news > 0 {
+            let out = bg(&cfg, &["check"], &[&new_path]);
+            assert_eq!(out.status.code(), Some(2), "attempt {attempt}");
+            assert!(
+                stderr(&out).contains(&format!("interrupted after replacing {news} of {SUITES} files")),
+                "{}",
+                stderr(&out)
+            );
+        }
+        let out = bg(&cfg, &["baseline", "save", "--update"], &[&new_path]);
+        assert_eq!(out.status.code(), Some(0), "attempt {attempt}: {}", stderr(&out));
+        assert_eq!(hidden(&class), Vec::<String>::new(), "attempt {attempt}: the next save cleans up");
+        for i in [0, SUITES / 2, SUITES - 1] {
+            let s = format!("s{i:03}");
+            assert_eq!(Results::load(&class.join(format!("{s}.json"))).unwrap().benchmarks, of_suite(&new, &s));
+        }
+    }
+    eprintln!("a save took {took:?}; outcomes: {seen:?}");
+}
