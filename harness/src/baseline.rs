@@ -134,21 +134,7 @@ impl ClassDir {
         update: bool,
         stop: fn() -> bool,
     ) -> Result<SaveOutcome, BaselineError> {
-        if results.meta.partial {
-            return Err(BaselineError::Refused(format!(
-                "{}: the run did not finish (partial); a baseline needs a complete run",
-                source.display()
-            )));
-        }
-        let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
-        if !failed.is_empty() {
-            return Err(BaselineError::Refused(format!(
-                "{}: {} benchmark(s) failed ({}); a baseline needs every benchmark measured",
-                source.display(),
-                failed.len(),
-                failed.join(", ")
-            )));
-        }
+        check_complete(results, source, "a baseline")?;
         let mut by_suite: BTreeMap<&str, Vec<BenchResult>> = BTreeMap::new();
         for b in &results.benchmarks {
             by_suite.entry(b.suite.as_str()).or_default().push(b.clone());
@@ -303,6 +289,27 @@ impl ClassDir {
         set.commit("benchgate calibrate --update")?;
         Ok(self.noise_path())
     }
+}
+
+/// Refuses a partial run and a run with a failed benchmark as the source of `what` (a baseline, a
+/// calibration): both are judged against later runs, so every benchmark must have been measured.
+pub fn check_complete(results: &Results, source: &Path, what: &str) -> Result<(), BaselineError> {
+    if results.meta.partial {
+        return Err(BaselineError::Refused(format!(
+            "{}: the run did not finish (partial); {what} needs a complete run",
+            source.display()
+        )));
+    }
+    let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
+    if !failed.is_empty() {
+        return Err(BaselineError::Refused(format!(
+            "{}: {} benchmark(s) failed ({}); {what} needs every benchmark measured",
+            source.display(),
+            failed.len(),
+            failed.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The fewest calibration runs accepted: from 5, the prediction bound at alpha 0.001 is 10 standard

@@ -763,7 +763,13 @@ fn calibrate(manifest: Option<&Path>, config: Option<&Path>, args: CalibrateArgs
         }
         runs
     } else {
-        args.from.iter().map(|p| Results::load(p)).collect::<Result<_, _>>()?
+        let mut runs = Vec::new();
+        for path in &args.from {
+            let run = Results::load(path)?;
+            crate::baseline::check_complete(&run, path, "a calibration")?;
+            runs.push(run);
+        }
+        runs
     };
     let floors = crate::baseline::noise_from_runs(&runs, alpha, &class).map_err(anyhow::Error::msg)?;
     println!("{}", report::noise::table(&floors));

@@ -423,3 +423,34 @@ fn a_killed_or_interrupted_save_leaves_each_baseline_old_or_new_and_the_next_sav
     }
     eprintln!("a save took {took:?}; outcomes: {seen:?}");
 }
+
+/// A calibration is a reference like a baseline: `calibrate --from` refuses a partial run and a run with
+/// a failed benchmark, as `baseline save` does, with exit 2 naming the file, and writes no floors.
+#[test]
+fn calibrating_from_incomplete_runs_is_refused() {
+    use cargo_benchgate::model::{Failure, FailureKind, Lane};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let good: Vec<PathBuf> = (0..4)
+        .map(|i| write(dir.path(), &format!("run-{i}.json"), &scaled(&example(), 1.0 + 0.01 * i as f64)))
+        .collect();
+    let mut partial = example();
+    partial.meta.partial = true;
+    let mut failed = example();
+    let failure = Failure { kind: FailureKind::Panic, message: "boom".into() };
+    failed.benchmarks[0].failures.insert(Lane::Wall, failure);
+    let first = failed.benchmarks[0].id.clone();
+    for (name, r, said) in [
+        ("partial.json", partial, "the run did not finish (partial); a calibration needs a complete run".to_owned()),
+        ("failed.json", failed, format!("1 benchmark(s) failed ({first}); a calibration needs every benchmark")),
+    ] {
+        let bad = write(dir.path(), name, &r);
+        let mut files: Vec<&Path> = good.iter().map(PathBuf::as_path).collect();
+        files.push(&bad);
+        let out = bg(&cfg, &["calibrate", "--from"], &files);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&bad.display().to_string()) && err.contains(&said), "{err}");
+        assert!(!dir.path().join("bl/test-class/noise.json").exists(), "no floors written");
+    }
+}
