@@ -691,6 +691,61 @@ pub(crate) mod tests {
         assert!(!marker.exists(), "a command ran");
     }
 
+    /// A tree object written byte for byte (git2's tree builder refuses `..`, a crafted remote need not):
+    /// `(mode, name, id)` entries, sorted by name.
+    fn raw_tree(repo: &Repository, entries: &[(&str, &str, Oid)]) -> Oid {
+        let mut bytes = Vec::new();
+        for (mode, name, id) in entries {
+            bytes.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            bytes.extend_from_slice(id.as_bytes());
+        }
+        repo.odb().unwrap().write(ObjectType::Tree, &bytes).unwrap()
+    }
+
+    /// End to end, as `history pull` then `history export` run: a remote whose history tree has `..`
+    /// components (in the class and above it) is pulled, and export writes only what benchgate itself
+    /// would have written, inside the export directory; nothing appears beside it or above it.
+    #[test]
+    fn a_crafted_remote_history_writes_nothing_outside_the_export_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let remote = d.path().join("remote.git");
+        let bare = Repository::init_bare(&remote).unwrap();
+        let (loc, content) = location("ci", &run(1)).unwrap();
+        let blob = bare.blob(content.as_bytes()).unwrap();
+        let file = format!("{}.json", loc.key);
+        let commit_dir = raw_tree(&bare, &[("100644", &file, blob)]);
+        let class_dir = raw_tree(&bare, &[("40000", &loc.commit, commit_dir)]);
+        // `../../escape/<commit>/<key>.json` and `../<commit>/<key>.json` beside the real `ci/...`.
+        let escape = raw_tree(&bare, &[("40000", "escape", class_dir)]);
+        let up = raw_tree(&bare, &[("40000", "..", escape), ("40000", &loc.commit, commit_dir)]);
+        let root = raw_tree(&bare, &[("40000", "..", up), ("40000", "ci", class_dir)]);
+        let sig = Signature::now("mallory", "mallory@localhost").unwrap();
+        bare.commit(Some(HISTORY_REF), &sig, &sig, "crafted", &bare.find_tree(root).unwrap(), &[]).unwrap();
+
+        let local = d.path().join("work/clone");
+        let repo = Repository::init(&local).unwrap();
+        sh(&local, &["remote", "add", "origin", &format!("file://{}", remote.display())]);
+        assert_eq!(pull(&repo, "origin").unwrap(), Merged::FastForward);
+        let fetched = repo.find_reference(HISTORY_REF).unwrap().peel_to_tree().unwrap();
+        assert!(fetched.get_name("..").is_some(), "the crafted tree reached the clone");
+        let out = local.join("out");
+        assert_eq!(export(&repo, &out).unwrap(), 1, "only the entry benchgate would write");
+        let exported = out.join("ci").join(&loc.commit).join(&file);
+        assert_eq!(std::fs::read_to_string(&exported).unwrap(), content);
+        let mut seen = Vec::new();
+        let mut stack = vec![d.path().to_owned()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.ends_with(".git") || p == remote {
+                    continue;
+                }
+                if p.is_dir() { stack.push(p) } else { seen.push(p) }
+            }
+        }
+        assert_eq!(seen, vec![exported], "no file but the exported one outside the repositories");
+    }
+
     #[test]
     fn histories_of_two_clones_merge_through_a_bare_remote() {
         let d = tempfile::tempdir().unwrap();
