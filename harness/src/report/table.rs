@@ -1,5 +1,6 @@
-//! The tables of a results file (tabled), for the terminal and as markdown: one row per benchmark with
-//! its per-op figures and peak heap, then, where benchmarks have them, their latency percentiles and reported figures.
+//! The tables of a results file (tabled), for the terminal and as markdown: a table per suite, under
+//! its heading, with a row per benchmark of its per-op figures and peak heap; then, where benchmarks
+//! have them, their latency percentiles and reported figures.
 
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
@@ -122,8 +123,32 @@ pub fn render_markdown(results: &Results) -> String {
     render_with(results, true)
 }
 
+/// The benchmarks of each suite, suites in name order, benchmarks in file (id) order.
+fn by_suite(results: &Results) -> std::collections::BTreeMap<&str, Vec<&BenchResult>> {
+    let mut suites: std::collections::BTreeMap<&str, Vec<&BenchResult>> = Default::default();
+    for b in &results.benchmarks {
+        suites.entry(b.suite.as_str()).or_default().push(b);
+    }
+    suites
+}
+
+/// A suite's heading: a markdown heading, or an underlined line for a terminal.
+fn heading(suite: &str, count: usize, markdown: bool) -> String {
+    let title = format!("{suite} ({count} benchmark{})", if count == 1 { "" } else { "s" });
+    if markdown { format!("### {title}") } else { format!("{title}\n{}", "=".repeat(title.chars().count())) }
+}
+
 fn render_with(results: &Results, markdown: bool) -> String {
-    let mut out = styled(results.benchmarks.iter().map(row), markdown, 1);
+    // A table per suite, under its heading; the notes on the figures once, after them all.
+    let mut out = String::new();
+    for (i, (suite, benchmarks)) in by_suite(results).into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        out.push_str(&heading(suite, benchmarks.len(), markdown));
+        out.push_str("\n\n");
+        out.push_str(&styled(benchmarks.into_iter().map(row), markdown, 1));
+    }
     if results.benchmarks.iter().any(|b| b.metrics.alloc.is_some()) {
         out.push_str(
             "\n\npeak heap: the most heap bytes live at once during the alloc lane's ops, above the level when \
@@ -237,6 +262,24 @@ mod tests {
         m.reported.insert("disk_bytes".into(), Reported { value: 7.7e6, unit: Unit::Bytes });
         m.reported.insert("records".into(), Reported { value: 1000.0, unit: Unit::Count });
         r
+    }
+
+    #[test]
+    fn each_suite_has_its_table_under_its_heading() {
+        let mut r = results();
+        let mut other = r.benchmarks[1].clone();
+        other.suite = "codec".into();
+        other.id = "codec/zstd".into();
+        r.benchmarks.insert(0, other);
+        let text = render(&r);
+        let (codec, fixture) =
+            (text.find("codec (1 benchmark)\n===").unwrap(), text.find("fixture (2 benchmarks)").unwrap());
+        assert!(codec < text.find("codec/zstd").unwrap() && text.find("codec/zstd").unwrap() < fixture, "{text}");
+        let md = render_markdown(&r);
+        assert!(
+            md.contains("### codec (1 benchmark)\n\n| benchmark") && md.contains("### fixture (2 benchmarks)"),
+            "{md}"
+        );
     }
 
     #[test]
