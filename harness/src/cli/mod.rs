@@ -511,12 +511,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// Renders verdicts and maps them to the exit code.
-fn emit(verdicts: &crate::compare::Verdicts, output: &OutputArgs) -> anyhow::Result<i32> {
-    emit_with(verdicts, None, None, output)
-}
-
-/// [`emit`] with the compared results files, which the HTML report draws its sample charts from.
+/// Renders verdicts and maps them to the exit code. The compared results files, when given, supply the
+/// before/after tables and the HTML report's sample charts.
 fn emit_with(
     verdicts: &crate::compare::Verdicts,
     base: Option<&Results>,
@@ -524,8 +520,14 @@ fn emit_with(
     output: &OutputArgs,
 ) -> anyhow::Result<i32> {
     let text = match output.format {
-        Format::Table => report::verdicts::table(verdicts) + "\n",
-        Format::Markdown => report::verdicts::markdown(verdicts),
+        Format::Table => {
+            let after = base.zip(head).map(|(b, h)| report::factors::terminal(verdicts, b, h));
+            report::verdicts::table(verdicts) + "\n" + &after.map(|t| format!("\n{t}")).unwrap_or_default()
+        }
+        Format::Markdown => {
+            let after = base.zip(head).map(|(b, h)| report::factors::markdown(verdicts, b, h));
+            report::verdicts::markdown(verdicts) + &after.map(|t| format!("\n{t}")).unwrap_or_default()
+        }
         Format::Json => serde_json::to_string_pretty(verdicts)? + "\n",
         Format::Html => report::html::html(verdicts, base, head, &[]),
     };

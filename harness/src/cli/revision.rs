@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::{OutputArgs, Progress, RunArgs, default_run_dir, emit, exit_code, new_meta, select};
+use super::{OutputArgs, Progress, RunArgs, default_run_dir, emit_with, exit_code, new_meta, select};
 use crate::config::Config;
 use crate::driver::{self, DriverError, Workspace};
 use crate::gate::Policy;
@@ -202,7 +202,8 @@ pub(super) fn run(
     if driver::interrupted() {
         return Err(DriverError::Interrupted(out_dir).into());
     }
-    emit(&verdicts, &OutputArgs { format: super::Format::Table, out: None })
+    let terminal = OutputArgs { format: super::Format::Table, out: None };
+    emit_with(&verdicts, Some(&base_side.results), Some(&head_side.results), &terminal)
 }
 
 /// What head's policy changes against base's: the configuration file (at the same place in base's
@@ -429,7 +430,14 @@ fn write_report(
 ) -> anyhow::Result<()> {
     let files: [(PathBuf, String); 3] = [
         (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
-        (dir.join("verdicts.md"), report::verdicts::markdown(verdicts) + &attribute::markdown(attributions)),
+        (
+            dir.join("verdicts.md"),
+            // The before/after tables last: a comment cut at its length limit loses them first.
+            report::verdicts::markdown(verdicts)
+                + &attribute::markdown(attributions)
+                + "\n"
+                + &report::factors::markdown(verdicts, base, head),
+        ),
         (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head), attributions)),
     ];
     for (path, text) in files {

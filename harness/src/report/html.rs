@@ -30,6 +30,34 @@ use crate::compare::{Comparison, Verdict, Verdicts};
 use crate::model::{BenchResult, Results, WallEstimate};
 use crate::profile::attribute::{Attribution, percent_change, signed};
 
+/// The before/after tables (`report::factors`), a table per suite.
+fn before_after(s: &mut String, verdicts: &Verdicts, base: &Results, head: &Results) {
+    let by_suite = super::factors::rows(verdicts, base, head);
+    if by_suite.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "<h2>Before and after</h2>\n<p class=\"note\">{}</p>", escape(super::factors::LEGEND));
+    for (suite, rows) in by_suite {
+        let _ = writeln!(s, "<h3>{}</h3>\n<table>", escape(&suite));
+        s.push_str("<thead><tr><th>benchmark</th><th>figure</th><th>base</th><th>head</th><th>factor</th>");
+        s.push_str("<th>verdict</th></tr></thead>\n<tbody>\n");
+        for r in rows {
+            let _ = writeln!(
+                s,
+                "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td>{}</td></tr>",
+                escape(&r.id),
+                escape(&r.figure),
+                escape(&r.base),
+                escape(&r.head),
+                escape(&r.factor),
+                escape(&r.verdict)
+            );
+        }
+        s.push_str("</tbody>\n</table>\n");
+    }
+}
+
 /// The report: a complete HTML document. `base` and `head` are the compared results files, when the
 /// caller has them (they supply the metadata and the samples of the distribution charts).
 pub fn html(
@@ -137,6 +165,9 @@ pub fn html(
         let _ = writeln!(s, "<details>\n<summary>{} other comparisons</summary>", rest.len());
         table(&mut s, &rest);
         s.push_str("</details>\n");
+    }
+    if let (Some(b), Some(h)) = (base, head) {
+        before_after(&mut s, verdicts, b, h);
     }
     s.push_str("</body>\n</html>\n");
     s

@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod export;
+pub mod factors;
 pub mod html;
 pub mod noise;
 pub mod table;
