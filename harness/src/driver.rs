@@ -8,7 +8,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use wait_timeout::ChildExt;
 
 use crate::config::Config;
 use crate::measure::instr;
@@ -86,23 +85,9 @@ pub enum DriverError {
     Interrupted(PathBuf),
 }
 
-/// Set by the SIGINT/SIGTERM handler: the running benchmark is killed and the run stops, its results
-/// file left valid (and `partial`).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Installs the handler for Ctrl-C and SIGTERM (once per process; later calls are no-ops).
-pub fn handle_interrupts() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
-    });
-}
-
-/// Whether Ctrl-C or SIGTERM arrived since [`handle_interrupts`]: for loops outside [`run`] (profiling,
-/// attribution), which stop at the next benchmark and keep what finished.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-}
+/// Ctrl-C and SIGTERM: the handler kills the running benchmarks' process groups and the run stops,
+/// its results file left valid (and `partial`). See [`crate::proc`].
+pub use crate::proc::{handle_interrupts, interrupted};
 
 #[derive(Deserialize)]
 struct Metadata {
@@ -472,14 +457,9 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     let log =
         std::fs::File::create(&log_path).map_err(|e| fail(FailureKind::Error, format!("cannot create log: {e}")))?;
     let log2 = log.try_clone().map_err(|e| fail(FailureKind::Error, e.to_string()))?;
-    let mut child = Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .spawn()
-        .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", exe.display())))?;
-    let status = wait_child(&mut child, timeout)?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stdin(Stdio::null()).stdout(log).stderr(log2);
+    let status = run_child(&mut cmd, timeout)?;
     let tail = log_tail(&log_path);
     if !status.success() {
         // Rust's default panic handler exits with 101.
@@ -499,23 +479,17 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     Ok(parsed.body)
 }
 
-/// Waits for `child` within `timeout`, in short slices so that an interrupt is noticed promptly; kills
-/// it on the timeout or an interrupt.
-pub(crate) fn wait_child(child: &mut std::process::Child, timeout: Duration) -> Result<ExitStatus, Failure> {
+/// Runs `cmd` as a measured process ([`crate::proc::run`]: its own process group, killed as a whole)
+/// within `timeout`; the failure says it could not start, timed out or was interrupted.
+pub(crate) fn run_child(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, Failure> {
     let fail = |kind, message: String| Failure { kind, message };
-    let deadline = Instant::now() + timeout;
-    loop {
-        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
-        if let Some(status) = child.wait_timeout(slice).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
-            return Ok(status);
-        }
-        if interrupted() || Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            if interrupted() {
-                return Err(fail(FailureKind::Error, "interrupted".into()));
-            }
-            return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
+    let ended = crate::proc::run(cmd, timeout)
+        .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", cmd.get_program().to_string_lossy())))?;
+    match ended.stopped {
+        None => Ok(ended.status),
+        Some(crate::proc::Stop::Interrupted) => Err(fail(FailureKind::Error, "interrupted".into())),
+        Some(crate::proc::Stop::Timeout) => {
+            Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())))
         }
     }
 }
