@@ -718,8 +718,7 @@ pub fn run(
             .map_err(|source| DriverError::Io { path: opts.out.clone(), source })
     };
     write(&results)?;
-    let scratch = tempfile::tempdir_in(ensure_dir(&ws.state_dir())?)
-        .map_err(|source| DriverError::Io { path: ws.state_dir(), source })?;
+    let scratch = scratch_dir(&ws.state_dir())?;
 
     // The instr lane needs valgrind; without it the lane is skipped with one line, never a crash.
     let mut valgrind: Option<instr::Valgrind> = None;
@@ -792,6 +791,30 @@ pub fn run(
 pub(crate) fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
     std::fs::create_dir_all(dir).map_err(|source| DriverError::Io { path: dir.to_owned(), source })?;
     Ok(dir)
+}
+
+/// What a run's scratch directories (reports, logs, callgrind files) are named by: `.tmp-<pid>-`.
+const SCRATCH_PREFIX: &str = ".tmp-";
+
+/// A scratch directory for one run under `state_dir`, removed when dropped, named by the process that
+/// owns it: `.tmp-<pid>-XXXXXX`. A run killed with SIGKILL drops nothing, so first the scratch
+/// directories of processes that no longer exist are removed ([`crate::proc::alive`]; a live process
+/// that reused the id only keeps them longer). Names without a pid (`.tmpXXXXXX`, from versions
+/// before this) are left alone: nothing says whether their run still goes on.
+pub(crate) fn scratch_dir(state_dir: &Path) -> Result<tempfile::TempDir, DriverError> {
+    let io = |source| DriverError::Io { path: state_dir.to_owned(), source };
+    let me = std::process::id();
+    for entry in std::fs::read_dir(ensure_dir(state_dir)?).map_err(io)?.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name.to_str().and_then(|n| n.strip_prefix(SCRATCH_PREFIX)?.split_once('-')) else {
+            continue;
+        };
+        let Ok(pid) = owner.0.parse::<u32>() else { continue };
+        if pid != me && !crate::proc::alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    tempfile::Builder::new().prefix(&format!("{SCRATCH_PREFIX}{me}-")).tempdir_in(state_dir).map_err(io)
 }
 
 /// The protocol arguments for the wall or alloc lane of one benchmark; `wall` overrides the configured
@@ -924,4 +947,38 @@ pub fn exec_command(bin: &BenchBinary, id: &str, iters: u64) -> Command {
     let mut cmd = Command::new(&bin.exe);
     cmd.args([flag::EXEC, id, flag::ITERS, &iters.to_string()]);
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_dirs_of_dead_runs_are_removed_and_the_rest_kept() {
+        let state = tempfile::tempdir().unwrap();
+        let dir = |name: &str| {
+            let p = state.path().join(name);
+            std::fs::create_dir_all(p.join("sub")).unwrap();
+            std::fs::write(p.join("sub/1-wall-0.json"), "{}").unwrap();
+            p
+        };
+        // No process has this id (above any pid_max).
+        let dead = dir(&format!(".tmp-{}-aBc123", i32::MAX));
+        // The test runner's parent (cargo, or a shell): alive.
+        let parent = std::os::unix::process::parent_id();
+        let live = dir(&format!(".tmp-{parent}-xYz789"));
+        let legacy = dir(".tmpQwErTy");
+        let other = dir("worktrees");
+        std::fs::write(state.path().join("index.json"), "{}").unwrap();
+        let scratch = scratch_dir(state.path()).unwrap();
+        assert!(!dead.exists(), "the scratch directory of a dead run is left");
+        for kept in [&live, &legacy, &other, &state.path().join("index.json")] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+        let name = scratch.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!(".tmp-{}-", std::process::id())), "{name}");
+        // A second run of this process keeps the first one's directory.
+        let second = scratch_dir(state.path()).unwrap();
+        assert!(scratch.path().exists() && second.path().exists());
+    }
 }
