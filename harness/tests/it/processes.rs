@@ -191,7 +191,7 @@ fn after_a_sigkill_the_bench_process_is_gone_and_the_next_run_cleans_up() {
                 assert!(Instant::now() < deadline, "bench process {pid} survived a SIGKILL of benchgate");
                 std::thread::sleep(Duration::from_millis(20));
             }
-        } else if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0300")) {
+        } else if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\x00300")) {
             let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
     }
