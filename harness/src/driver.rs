@@ -8,7 +8,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use wait_timeout::ChildExt;
 
 use crate::config::Config;
 use crate::measure::instr;
@@ -86,23 +85,9 @@ pub enum DriverError {
     Interrupted(PathBuf),
 }
 
-/// Set by the SIGINT/SIGTERM handler: the running benchmark is killed and the run stops, its results
-/// file left valid (and `partial`).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Installs the handler for Ctrl-C and SIGTERM (once per process; later calls are no-ops).
-pub fn handle_interrupts() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
-    });
-}
-
-/// Whether Ctrl-C or SIGTERM arrived since [`handle_interrupts`]: for loops outside [`run`] (profiling,
-/// attribution), which stop at the next benchmark and keep what finished.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-}
+/// Ctrl-C and SIGTERM: the handler kills the running benchmarks' process groups and the run stops,
+/// its results file left valid (and `partial`). See [`crate::proc`].
+pub use crate::proc::{handle_interrupts, interrupted};
 
 #[derive(Deserialize)]
 struct Metadata {
@@ -484,14 +469,9 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     let log =
         std::fs::File::create(&log_path).map_err(|e| fail(FailureKind::Error, format!("cannot create log: {e}")))?;
     let log2 = log.try_clone().map_err(|e| fail(FailureKind::Error, e.to_string()))?;
-    let mut child = Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .spawn()
-        .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", exe.display())))?;
-    let status = wait_child(&mut child, timeout)?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stdin(Stdio::null()).stdout(log).stderr(log2);
+    let status = run_child(&mut cmd, timeout)?;
     let tail = log_tail(&log_path);
     if !status.success() {
         // Rust's default panic handler exits with 101.
@@ -511,23 +491,17 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     Ok(parsed.body)
 }
 
-/// Waits for `child` within `timeout`, in short slices so that an interrupt is noticed promptly; kills
-/// it on the timeout or an interrupt.
-pub(crate) fn wait_child(child: &mut std::process::Child, timeout: Duration) -> Result<ExitStatus, Failure> {
+/// Runs `cmd` as a measured process ([`crate::proc::run`]: its own process group, killed as a whole)
+/// within `timeout`; the failure says it could not start, timed out or was interrupted.
+pub(crate) fn run_child(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, Failure> {
     let fail = |kind, message: String| Failure { kind, message };
-    let deadline = Instant::now() + timeout;
-    loop {
-        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
-        if let Some(status) = child.wait_timeout(slice).map_err(|e| fail(FailureKind::Error, e.to_string()))? {
-            return Ok(status);
-        }
-        if interrupted() || Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            if interrupted() {
-                return Err(fail(FailureKind::Error, "interrupted".into()));
-            }
-            return Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())));
+    let ended = crate::proc::run(cmd, timeout)
+        .map_err(|e| fail(FailureKind::Error, format!("cannot start {}: {e}", cmd.get_program().to_string_lossy())))?;
+    match ended.stopped {
+        None => Ok(ended.status),
+        Some(crate::proc::Stop::Interrupted) => Err(fail(FailureKind::Error, "interrupted".into())),
+        Some(crate::proc::Stop::Timeout) => {
+            Err(fail(FailureKind::Timeout, format!("killed after the {}s timeout", timeout.as_secs())))
         }
     }
 }
@@ -773,8 +747,7 @@ pub fn run(
             .map_err(|source| DriverError::Io { path: opts.out.clone(), source })
     };
     write(&results)?;
-    let scratch = tempfile::tempdir_in(ensure_dir(&ws.state_dir())?)
-        .map_err(|source| DriverError::Io { path: ws.state_dir(), source })?;
+    let scratch = scratch_dir(&ws.state_dir())?;
 
     // The instr lane needs valgrind; without it the lane is skipped with one line, never a crash.
     let mut valgrind: Option<instr::Valgrind> = None;
@@ -847,6 +820,30 @@ pub fn run(
 pub(crate) fn ensure_dir(dir: &Path) -> Result<&Path, DriverError> {
     std::fs::create_dir_all(dir).map_err(|source| DriverError::Io { path: dir.to_owned(), source })?;
     Ok(dir)
+}
+
+/// What a run's scratch directories (reports, logs, callgrind files) are named by: `.tmp-<pid>-`.
+const SCRATCH_PREFIX: &str = ".tmp-";
+
+/// A scratch directory for one run under `state_dir`, removed when dropped, named by the process that
+/// owns it: `.tmp-<pid>-XXXXXX`. A run killed with SIGKILL drops nothing, so first the scratch
+/// directories of processes that no longer exist are removed ([`crate::proc::alive`]; a live process
+/// that reused the id only keeps them longer). Names without a pid (`.tmpXXXXXX`, from versions
+/// before this) are left alone: nothing says whether their run still goes on.
+pub(crate) fn scratch_dir(state_dir: &Path) -> Result<tempfile::TempDir, DriverError> {
+    let io = |source| DriverError::Io { path: state_dir.to_owned(), source };
+    let me = std::process::id();
+    for entry in std::fs::read_dir(ensure_dir(state_dir)?).map_err(io)?.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name.to_str().and_then(|n| n.strip_prefix(SCRATCH_PREFIX)?.split_once('-')) else {
+            continue;
+        };
+        let Ok(pid) = owner.0.parse::<u32>() else { continue };
+        if pid != me && !crate::proc::alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    tempfile::Builder::new().prefix(&format!("{SCRATCH_PREFIX}{me}-")).tempdir_in(state_dir).map_err(io)
 }
 
 /// The protocol arguments for the wall or alloc lane of one benchmark; `wall` overrides the configured
@@ -979,4 +976,38 @@ pub fn exec_command(bin: &BenchBinary, id: &str, iters: u64) -> Command {
     let mut cmd = Command::new(&bin.exe);
     cmd.args([flag::EXEC, id, flag::ITERS, &iters.to_string()]);
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_dirs_of_dead_runs_are_removed_and_the_rest_kept() {
+        let state = tempfile::tempdir().unwrap();
+        let dir = |name: &str| {
+            let p = state.path().join(name);
+            std::fs::create_dir_all(p.join("sub")).unwrap();
+            std::fs::write(p.join("sub/1-wall-0.json"), "{}").unwrap();
+            p
+        };
+        // No process has this id (above any pid_max).
+        let dead = dir(&format!(".tmp-{}-aBc123", i32::MAX));
+        // The test runner's parent (cargo, or a shell): alive.
+        let parent = std::os::unix::process::parent_id();
+        let live = dir(&format!(".tmp-{parent}-xYz789"));
+        let legacy = dir(".tmpQwErTy");
+        let other = dir("worktrees");
+        std::fs::write(state.path().join("index.json"), "{}").unwrap();
+        let scratch = scratch_dir(state.path()).unwrap();
+        assert!(!dead.exists(), "the scratch directory of a dead run is left");
+        for kept in [&live, &legacy, &other, &state.path().join("index.json")] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+        let name = scratch.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!(".tmp-{}-", std::process::id())), "{name}");
+        // A second run of this process keeps the first one's directory.
+        let second = scratch_dir(state.path()).unwrap();
+        assert!(scratch.path().exists() && second.path().exists());
+    }
 }

@@ -342,8 +342,7 @@ pub fn run<'a>(
 ) -> Result<(), DriverError> {
     let started = Instant::now();
     let mut rng = SplitMix64::new(opts.seed);
-    let scratch = tempfile::tempdir_in(driver::ensure_dir(&head.ws.state_dir())?)
-        .map_err(|source| DriverError::Io { path: head.ws.state_dir(), source })?;
+    let scratch = driver::scratch_dir(&head.ws.state_dir())?;
     driver::ensure_dir(&opts.cache_dir)?;
     // The gate judges instructions, not estimated cycles: no cache simulation, which makes callgrind
     // two to three times slower.

@@ -18,6 +18,7 @@ pub mod measure;
 pub mod merge;
 pub mod meta;
 pub mod model;
+pub mod proc;
 pub mod profile;
 pub mod report;
 pub mod revision;

@@ -110,8 +110,8 @@ fn error(message: impl Into<String>) -> Failure {
 }
 
 /// Counts `req` under callgrind: two runs (four for a batched benchmark), each within `timeout`,
-/// their output files in `scratch`. An interrupt kills the process in progress
-/// ([`crate::driver::wait_child`]).
+/// their output files in `scratch`. A timeout or an interrupt kills valgrind and whatever the benchmark
+/// started ([`crate::driver::run_child`]).
 pub fn count(
     valgrind: &Valgrind,
     req: &Request<'_>,
@@ -167,13 +167,8 @@ pub fn count(
 /// Runs `cmd` to the end within `timeout`; the failure says how it ended, with the end of its `log`
 /// (valgrind's messages and the benchmark's output).
 fn wait(mut cmd: Command, log: &Path, timeout: Duration) -> Result<(), Failure> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| error(format!("cannot run valgrind: {e}")))?;
-    let status = crate::driver::wait_child(&mut child, timeout)?;
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let status = crate::driver::run_child(&mut cmd, timeout)?;
     if status.success() {
         return Ok(());
     }

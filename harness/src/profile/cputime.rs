@@ -8,9 +8,8 @@
 //! Each child is reaped with `wait4`, which returns that child's resource usage (all its threads, and
 //! its own children that it waited for): the same figures `getrusage(RUSAGE_CHILDREN)` accumulates,
 //! but for this child alone, so a child reaped meanwhile by another thread of this process (tests run
-//! in parallel) cannot leak into the figure. The timeout is a watchdog thread: the caller waits for the
-//! exit without reaping (`waitid` with `WNOWAIT`), so the watchdog's kill can never reach a recycled
-//! process id.
+//! in parallel) cannot leak into the figure. Each child is a measured process of [`crate::proc`]: its
+//! own process group, killed as a whole at the timeout or an interrupt, reaped by `wait4` there.
 //!
 //! N is chosen from the measured wall time of the ops so that the long run's extra ops take about the
 //! time `target`, because Linux splits CPU time into user and system by sampling at the scheduler tick
@@ -19,15 +18,14 @@
 //! long run's total, which the time target keeps at hundreds of ticks.
 
 use std::io::{Read, Seek};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::ops::{self, Part};
 use crate::driver::{self, BenchBinary};
+use crate::proc::Stop;
 use crate::stats;
 
 /// The most ops a long run makes.
@@ -175,111 +173,27 @@ pub fn measure(
 
 /// Runs `cmd` (stdin and stdout null, stderr kept for the error) within `timeout` and returns its CPU
 /// time (from `wait4`) and wall time. A non-zero exit is an error with the last lines of its stderr; a
-/// timeout or an interrupt ([`driver::interrupted`], checked every 100 ms) kills it.
+/// timeout or an interrupt kills it and whatever it started ([`crate::proc::run`]).
 pub fn child_usage(mut cmd: Command, timeout: Duration) -> Result<Usage, String> {
     let mut log = tempfile::tempfile().map_err(|e| format!("cannot create a file for its stderr: {e}"))?;
     let log2 = log.try_clone().map_err(|e| format!("cannot create a file for its stderr: {e}"))?;
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log2);
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", cmd.get_program().to_string_lossy()))?;
-    let pid = child.id() as libc::pid_t;
-    let (done, watch) = mpsc::channel::<()>();
-    let watchdog = match std::thread::Builder::new()
-        .name("benchgate-cputime-timeout".into())
-        .spawn(move || watch_child(pid, timeout, watch))
-    {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("cannot start the timeout thread: {e}"));
-        }
-    };
-    let exited = wait_exited(pid);
-    let wall = started.elapsed();
-    drop(done);
-    let killed = watchdog.join().unwrap_or_else(|_| Some("the timeout thread panicked".into()));
-    if let Err(e) = exited {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(e);
+    let ended = crate::proc::run(&mut cmd, timeout)
+        .map_err(|e| format!("cannot start {}: {e}", cmd.get_program().to_string_lossy()))?;
+    match ended.stopped {
+        Some(Stop::Timeout) => return Err(format!("timed out after {} s", timeout.as_secs_f64())),
+        Some(Stop::Interrupted) => return Err("interrupted".to_owned()),
+        None => {}
     }
-    // The child is a zombie until here, and the watchdog has finished: nothing can signal a recycled id.
-    let (status, user, sys) = reap(pid)?;
-    if status.success() {
-        return Ok(Usage { user, sys, wall });
-    }
-    if let Some(why) = killed {
-        return Err(why);
+    if ended.status.success() {
+        return Ok(Usage { user: ended.user, sys: ended.sys, wall: ended.exited - started });
     }
     let mut stderr = String::new();
     let _ = log.rewind().and_then(|()| log.read_to_string(&mut stderr));
     let last: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(5).collect();
     let last: Vec<&str> = last.into_iter().rev().collect();
-    Err(format!("exited with {status}: {}", last.join(" | ")))
-}
-
-/// The watchdog: kills `pid` at the timeout or an interrupt unless `watch` says (by closing) that it
-/// exited first; returns why it killed.
-fn watch_child(pid: libc::pid_t, timeout: Duration, watch: mpsc::Receiver<()>) -> Option<String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
-        match watch.recv_timeout(slice) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => return None,
-        }
-        let why = if driver::interrupted() {
-            "interrupted".to_owned()
-        } else if Instant::now() >= deadline {
-            format!("timed out after {} s", timeout.as_secs_f64())
-        } else {
-            continue;
-        };
-        // SAFETY: plain system call. The child has not been reaped (the waiter uses WNOWAIT and reaps
-        // only after this thread ends), so `pid` is still this child, at worst a zombie.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        return Some(why);
-    }
-}
-
-/// Waits until `pid` has exited, leaving it waitable (a zombie) so its usage can be read by [`reap`].
-fn wait_exited(pid: libc::pid_t) -> Result<(), String> {
-    loop {
-        // SAFETY: an all-zero siginfo_t is valid (plain integers and unions of them).
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is a valid siginfo_t for the call to write.
-        let rc = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("cannot wait for the child: {e}"));
-        }
-    }
-}
-
-/// Reaps `pid`: its exit status and the user and system time of it and its threads.
-fn reap(pid: libc::pid_t) -> Result<(ExitStatus, Duration, Duration), String> {
-    loop {
-        let mut status: libc::c_int = 0;
-        // SAFETY: an all-zero rusage is valid (integers and timevals).
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `status` and `usage` are valid for the call to write.
-        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if rc == pid {
-            return Ok((ExitStatus::from_raw(status), duration(usage.ru_utime), duration(usage.ru_stime)));
-        }
-        let e = std::io::Error::last_os_error();
-        if rc >= 0 || e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("cannot reap the child: {e}"));
-        }
-    }
-}
-
-fn duration(tv: libc::timeval) -> Duration {
-    Duration::from_secs(tv.tv_sec.max(0) as u64) + Duration::from_micros(tv.tv_usec.max(0) as u64)
+    Err(format!("exited with {}: {}", ended.status, last.join(" | ")))
 }
 
 #[cfg(test)]

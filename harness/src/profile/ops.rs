@@ -6,11 +6,10 @@
 //! subtracts their totals.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-use wait_timeout::ChildExt;
 
 use super::callgrind::{self, Function, Profile};
 use super::flame::{self, Folded};
@@ -75,12 +74,15 @@ pub fn callgrind_run(
 }
 
 /// Runs the exec-mode command `exec` under the valgrind `tool` with its `options`, within `timeout`;
-/// the error says how it failed, with the last lines valgrind printed. The binary starts through a
+/// the error says how it failed, with the last lines valgrind printed. A timeout or an interrupt kills
+/// valgrind with whatever the benchmark started ([`crate::proc`]). The binary starts through a
 /// link of fixed length, as in the instr lane ([`crate::measure::instr::fixed_length_link`]), so that
 /// base and head of a comparison, built in different directories, count alike.
 pub fn valgrind_run(tool: &str, options: &[String], exec: Command, timeout: Duration) -> Result<(), String> {
     let program = Path::new(exec.get_program());
     let link = crate::measure::instr::fixed_length_link(program).map_err(|e| e.to_string())?;
+    let mut log = tempfile::tempfile().map_err(|e| format!("cannot create a file for valgrind's messages: {e}"))?;
+    let log2 = log.try_clone().map_err(|e| format!("cannot create a file for valgrind's messages: {e}"))?;
     let mut cmd = Command::new("valgrind");
     cmd.arg(format!("--tool={tool}"))
         .arg("--quiet")
@@ -89,24 +91,21 @@ pub fn valgrind_run(tool: &str, options: &[String], exec: Command, timeout: Dura
         .args(exec.get_args())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run valgrind: {e}"))?;
-    let status = match child.wait_timeout(timeout).map_err(|e| e.to_string())? {
-        Some(status) => status,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
+        .stderr(log2);
+    let ended = crate::proc::run(&mut cmd, timeout).map_err(|e| format!("cannot run valgrind: {e}"))?;
+    match ended.stopped {
+        Some(crate::proc::Stop::Timeout) => {
             return Err(format!("timed out after {} s under {tool}", timeout.as_secs()));
         }
-    };
-    if !status.success() {
+        Some(crate::proc::Stop::Interrupted) => return Err("interrupted".into()),
+        None => {}
+    }
+    if !ended.status.success() {
         let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
+        let _ = log.rewind().and_then(|()| log.read_to_string(&mut stderr));
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
         let last: Vec<&str> = last.into_iter().rev().collect();
-        return Err(format!("exited with {status} under {tool}: {}", last.join(" | ")));
+        return Err(format!("exited with {} under {tool}: {}", ended.status, last.join(" | ")));
     }
     Ok(())
 }

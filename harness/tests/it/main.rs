@@ -1,11 +1,12 @@
 //! End-to-end tests of the `benchgate` binary on the fixture workspace (harness/tests/fixture), whose
-//! benchmarks have known allocation counts, a panic and a hang.
+//! benchmarks have known allocation counts, a panic, a hang and a benchmark that starts a process.
 
 mod adopter;
 mod baseline;
 mod boundary;
 mod cli;
 mod lanes;
+mod processes;
 mod profile;
 mod revision;
 mod suites;
