@@ -476,7 +476,7 @@ fn run_worker(exe: &Path, args: &[String], report: &Path, timeout: Duration) -> 
     if !status.success() {
         // Rust's default panic handler exits with 101.
         let kind = if status.code() == Some(101) { FailureKind::Panic } else { FailureKind::Error };
-        return Err(fail(kind, format!("exited with {status}{tail}")));
+        return Err(fail(kind, format!("{}{tail}", crate::proc::describe(status))));
     }
     let text =
         std::fs::read_to_string(report).map_err(|e| fail(FailureKind::Error, format!("{}{tail}", no_report(&e))))?;

@@ -105,6 +105,35 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> io::Result<Ended> {
     group.wait(timeout)
 }
 
+/// How a process that did not succeed ended, in words: `exited with status 3`, or `was killed by signal
+/// 11 (SIGSEGV, a segmentation fault; core dumped)`: a crash is named as one. Valgrind ends with the
+/// signal that ended the program it ran, so this reads the same under callgrind.
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with status {code}");
+    }
+    let Some(sig) = status.signal() else { return format!("ended: {status}") };
+    let name = match sig {
+        libc::SIGSEGV => "SIGSEGV, a segmentation fault",
+        libc::SIGABRT => "SIGABRT, an abort",
+        libc::SIGBUS => "SIGBUS, a bus error",
+        libc::SIGILL => "SIGILL, an illegal instruction",
+        libc::SIGFPE => "SIGFPE, an arithmetic fault",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => "",
+    };
+    let core = if status.core_dumped() { "; core dumped" } else { "" };
+    if name.is_empty() {
+        format!("was killed by signal {sig}{}", if core.is_empty() { "" } else { " (core dumped)" })
+    } else {
+        format!("was killed by signal {sig} ({name}{core})")
+    }
+}
+
 /// Whether process `pid` exists (a zombie counts), as far as this process can see: `kill(pid, 0)`
 /// fails with `ESRCH` only when there is none. Process ids are per pid namespace.
 pub fn alive(pid: u32) -> bool {

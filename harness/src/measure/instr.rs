@@ -175,7 +175,7 @@ fn wait(mut cmd: Command, log: &Path, timeout: Duration) -> Result<(), Failure> 
     let tail = crate::driver::log_tail(log);
     // Rust's default panic handler exits with 101, which valgrind passes on.
     let kind = if status.code() == Some(101) { FailureKind::Panic } else { FailureKind::Error };
-    Err(Failure { kind, message: format!("exited with {status} under callgrind{tail}") })
+    Err(Failure { kind, message: format!("{} under callgrind{tail}", crate::proc::describe(status)) })
 }
 
 /// The totals of one run.
@@ -230,6 +230,31 @@ pub(crate) fn fixed_length_link(exe: &Path) -> std::io::Result<Option<(tempfile:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A program that crashes under callgrind is said to have crashed, with the signal's name: valgrind
+    /// ends with the program's signal.
+    #[test]
+    fn a_crash_under_callgrind_names_the_signal() {
+        let Ok(vg) = Valgrind::find(&[]) else {
+            eprintln!("skipped: valgrind is not installed");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("crash.log");
+        for (signal, said) in
+            [("SEGV", "was killed by signal 11 (SIGSEGV, a segmentation fault"), ("ABRT", "(SIGABRT, an abort")]
+        {
+            let options = vec![
+                format!("--log-file={}", log.display()),
+                format!("--callgrind-out-file={}", dir.path().join("cg.out").display()),
+            ];
+            let args = vec!["-c".to_owned(), format!("kill -{signal} $$")];
+            let cmd = vg.command("callgrind", &options, Path::new("/bin/sh"), &args);
+            let e = wait(cmd, &log, Duration::from_secs(120)).unwrap_err();
+            assert!(e.message.contains(said) && e.message.contains("under callgrind"), "{}", e.message);
+            assert_eq!(e.kind, FailureKind::Error);
+        }
+    }
 
     #[test]
     fn estimated_cycles_follow_the_iai_formula() {

@@ -193,7 +193,7 @@ pub fn child_usage(mut cmd: Command, timeout: Duration) -> Result<Usage, String>
     let _ = log.rewind().and_then(|()| log.read_to_string(&mut stderr));
     let last: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(5).collect();
     let last: Vec<&str> = last.into_iter().rev().collect();
-    Err(format!("exited with {}: {}", ended.status, last.join(" | ")))
+    Err(format!("{}: {}", crate::proc::describe(ended.status), last.join(" | ")))
 }
 
 #[cfg(test)]
@@ -301,7 +301,7 @@ mod tests {
         let mut fail = Command::new("sh");
         fail.args(["-c", "echo first >&2; echo 'no such table' >&2; exit 3"]);
         let e = child_usage(fail, Duration::from_secs(60)).unwrap_err();
-        assert!(e.contains("exit status: 3") && e.contains("first | no such table"), "{e}");
+        assert!(e.contains("exited with status 3") && e.contains("first | no such table"), "{e}");
         let mut hang = Command::new("sleep");
         hang.arg("30");
         let started = Instant::now();

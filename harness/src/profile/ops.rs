@@ -105,7 +105,7 @@ pub fn valgrind_run(tool: &str, options: &[String], exec: Command, timeout: Dura
         let _ = log.rewind().and_then(|()| log.read_to_string(&mut stderr));
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
         let last: Vec<&str> = last.into_iter().rev().collect();
-        return Err(format!("exited with {} under {tool}: {}", ended.status, last.join(" | ")));
+        return Err(format!("{} under {tool}: {}", crate::proc::describe(ended.status), last.join(" | ")));
     }
     Ok(())
 }
