@@ -8,7 +8,7 @@
 //! removed. Anything that fails (or Ctrl-C) before the renames leaves the directory as it was: the
 //! temporaries are removed by `FileSet`'s `Drop`. A kill before the renames leaves only temporary files
 //! of a dead process, which the next `FileSet` in that directory removes; a kill within the rename loop
-//! leaves a mix of old and new files, which the journal lets `interrupted_writes` report.
+//! leaves a mix of old and new files, which the journal lets `pending_writes` report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
