@@ -9,7 +9,10 @@
 //! instructions (today's are cut the same way before comparing, so a function on one side only was
 //! below the cut on the other); every category's whole cost; the stacks as
 //! [`flame::merge_small`](super::flame::merge_small) leaves them at [`STACK_SHARE`] (the flamegraph
-//! `run --compare` draws merges the same way); the [`SITES_KEPT`] largest allocation sites.
+//! `run --compare` draws merges the same way); the [`SITES_KEPT`] largest allocation sites. Frames
+//! that name a build rather than code — code without a symbol, named by its address, and cargo's
+//! `-<hash>` suffix of a binary's name — are made stable on both sides ([`stable_frame`]), as a
+//! baseline is compared with another build.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -38,6 +41,45 @@ pub const SITES_KEPT: usize = 50;
 
 /// How many functions that grew, and that shrank, a comparison lists per benchmark.
 const TOP: usize = 10;
+
+/// `frame` without what changes between builds: an address (`0x4c2fb55`, code without a symbol)
+/// becomes `[unnamed]`, and a binary's cargo hash (`main (in fixture-7c2fe90b866fea4e)`) is dropped.
+pub fn stable_frame(frame: &str) -> std::borrow::Cow<'_, str> {
+    let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if frame.strip_prefix("0x").is_some_and(is_hex) {
+        return "[unnamed]".into();
+    }
+    if let Some(inner) = frame.strip_suffix(')')
+        && let Some((head, hash)) = inner.rsplit_once('-')
+        && hash.len() == 16
+        && is_hex(hash)
+        && head.rsplit_once("(in ").is_some_and(|(_, bin)| !bin.contains(' '))
+    {
+        return format!("{head})").into();
+    }
+    frame.into()
+}
+
+/// Folded stacks with stable frames ([`stable_frame`]), stacks that then meet summed.
+fn stable_stacks(stacks: &Folded) -> Folded {
+    let mut out = Folded::new();
+    for (stack, &v) in stacks {
+        let stack: Vec<_> = stack.split(';').map(stable_frame).collect();
+        *out.entry(stack.join(";")).or_default() += v;
+    }
+    out
+}
+
+/// Sites with stable frames ([`stable_frame`]).
+fn stable_sites(sites: &OpSites) -> OpSites {
+    let kept = sites
+        .sites
+        .iter()
+        .take(SITES_KEPT)
+        .map(|s| SiteDelta { frames: s.frames.iter().map(|f| stable_frame(f).into_owned()).collect(), ..s.clone() })
+        .collect();
+    OpSites { sites: kept, ..sites.clone() }
+}
 
 /// A named profile baseline: `<baseline dir>/<runner-class>/profiles/<NAME>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,13 +179,13 @@ impl SavedBench {
             instructions_per_op: costs.instructions_per_op,
             categories: costs.categories.clone(),
             functions: costs.above(FUNCTION_SHARE).functions,
-            stacks: flame::merge_small(&p.stacks, STACK_SHARE),
+            stacks: stable_stacks(&flame::merge_small(&p.stacks, STACK_SHARE)),
             sites: sites.map(|s| {
-                s.sites
-                    .iter()
-                    .take(SITES_KEPT)
+                stable_sites(s)
+                    .sites
+                    .into_iter()
                     .map(|s| SavedSite {
-                        frames: s.frames.clone(),
+                        frames: s.frames,
                         blocks_per_op: s.blocks_per_op,
                         bytes_per_op: s.bytes_per_op,
                     })
@@ -281,8 +323,8 @@ pub fn compare_bench(
     let mut a = attribute::compare(id, &saved.costs(), &costs.above(FUNCTION_SHARE), TOP);
     let (mut sites_shrank, base_sites) = (None, saved.op_sites());
     if let (Some(base), Some(head)) = (base_sites.as_ref(), sites) {
-        // Today's sites cut as the baseline's were, so a site below the cut is not "new".
-        let head = OpSites { sites: head.sites.iter().take(SITES_KEPT).cloned().collect(), ..head.clone() };
+        // Today's sites cut and named as the baseline's were, so a site below the cut is not "new".
+        let head = stable_sites(head);
         a.sites = Some(dhat::compare_sites(base, &head, TOP));
         let fell = dhat::compare_sites(&head, base, TOP).into_iter().map(|c| SiteChange {
             frames: c.frames,
@@ -299,7 +341,8 @@ pub fn compare_bench(
 /// The differential flamegraph of the baseline's stacks against today's `stacks` over `ops` ops.
 pub fn differential_svg(id: &str, name: &str, saved: &SavedBench, stacks: &Folded, ops: u64) -> io::Result<String> {
     let title = format!("{id}: baseline {name} → today, instructions of {ops} ops (red grew, blue shrank)");
-    flame::differential_svg(&saved.stacks_over(ops), &flame::merge_small(stacks, STACK_SHARE), &title, "instructions")
+    let today = stable_stacks(&flame::merge_small(stacks, STACK_SHARE));
+    flame::differential_svg(&saved.stacks_over(ops), &today, &title, "instructions")
 }
 
 /// The section of `profile.md`: per benchmark what grew and shrank since the baseline.
@@ -537,6 +580,19 @@ mod tests {
         assert!(md.contains("| `demo::work` | application | 1,000 | 3,000 | +2,000 (+200.0%) |"), "{md}");
         assert!(md.contains("Decision then: no recommendation; rules fired: allocation."), "{md}");
         assert!(md.contains("Decision now: p (rule application); rules fired: allocation."), "{md}");
+    }
+
+    #[test]
+    fn frames_that_name_a_build_are_made_stable() {
+        assert_eq!(stable_frame("0x000000000488c360"), "[unnamed]");
+        assert_eq!(stable_frame("main (in fixture-7c2fe90b866fea4e)"), "main (in fixture)");
+        for kept in
+            ["demo::f (lib.rs:3)", "0xzz", "main (in fixture)", "f (in a b-7c2fe90b866fea4e)", "x-7c2fe90b866fea4e)"]
+        {
+            assert_eq!(stable_frame(kept), kept);
+        }
+        let stacks: Folded = [("main;0x1;free".to_owned(), 2), ("main;0x2;free".to_owned(), 3)].into();
+        assert_eq!(stable_stacks(&stacks), [("main;[unnamed];free".to_owned(), 5)].into());
     }
 
     #[test]
