@@ -49,6 +49,22 @@ pub fn check_suite(name: &str) -> Result<(), String> {
     }
 }
 
+/// A profile baseline's name (`profile --save-baseline NAME`, `--baseline NAME`) becomes a file name,
+/// `<NAME>.json` in the class's `profiles/` folder: it must be one plain path component (letters,
+/// digits, `-`, `_`, `.`, not starting with `.`) of at most 100 characters. Names come from the command
+/// line, so they are checked, never trusted.
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    if plain_name(name) && name.len() <= 100 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` cannot be a profile baseline name (letters, digits, `-`, `_`, `.`, not starting with `.`, at \
+             most 100 characters)",
+            name.escape_debug()
+        ))
+    }
+}
+
 /// The runner class: the command line's, else the configuration's, else `BENCHGATE_RUNNER_CLASS`,
 /// else `<os>-<arch>` of this machine.
 pub fn runner_class(flag: Option<&str>, configured: &str) -> Result<String, String> {
@@ -117,6 +133,12 @@ impl ClassDir {
 
     pub fn suite_path(&self, suite: &str) -> PathBuf {
         self.dir.join(format!("{suite}.json"))
+    }
+
+    /// The file of the named profile baseline `name` ([`check_profile_name`] must have accepted it):
+    /// `<class>/profiles/<name>.json`, a folder of its own so that no name meets a suite's file.
+    pub fn profile_path(&self, name: &str) -> PathBuf {
+        self.dir.join("profiles").join(format!("{name}.json"))
     }
 
     pub fn noise_path(&self) -> PathBuf {
@@ -582,6 +604,19 @@ mod tests {
         for good in ["compression", "queues-mpmc", "v1.2_x"] {
             assert!(check_suite(good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn profile_baseline_names_are_one_plain_bounded_file_name() {
+        let long = "x".repeat(101);
+        for bad in ["../x", "/tmp/x", "", ".hidden", "a/b", "a\\b", "x\0y", "é", "a b", long.as_str()] {
+            assert!(check_profile_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["before_optimization_X", "v1.2-rc", "noise", "x"] {
+            assert!(check_profile_name(good).is_ok(), "{good}");
+        }
+        let dir = ClassDir::new(Path::new("/b"), "linux-x86_64");
+        assert_eq!(dir.profile_path("v1"), Path::new("/b/linux-x86_64/profiles/v1.json"));
     }
 
     #[test]

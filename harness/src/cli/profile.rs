@@ -4,7 +4,7 @@
 //! CPU time per op measured natively, user and system ([`crate::profile::cputime`]), the decision gate
 //! ([`crate::profile::decide`]) and implementations side by side ([`crate::profile::sidebyside`]); writes
 //! the raw profiles, a flamegraph per benchmark ([`crate::profile::flame`]), `profile.json` and
-//! `profile.md`.
+//! `profile.md`; saves a named profile baseline and compares with one ([`crate::profile::saved`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,10 +16,12 @@ use super::{Progress, Selection, default_run_dir, exit_code, load_config, select
 use crate::config::Config;
 use crate::driver::{self, BenchBinary, RunOptions, Workspace};
 use crate::model::{Lane, RunMode};
+use crate::profile::attribute;
 use crate::profile::category::Categories;
 use crate::profile::cputime::{self, CpuTime};
 use crate::profile::decide::{self, BenchInput, CategoryCost, Decision, SuiteDecision};
 use crate::profile::ops::{self, OpProfile};
+use crate::profile::saved::{self, BaselineComparison, ProfileBaseline, SavedBench, SavedMeta};
 use crate::profile::sidebyside::{self, Profiled, SideBySide};
 use crate::profile::{dhat, flame};
 use crate::protocol::DeclInfo;
@@ -41,6 +43,21 @@ pub(crate) struct ProfileArgs {
     /// Folder for the profiles, `profile.json` and `profile.md` (default: `<reports_dir>/profile-<time>`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Keep this profile as the named baseline NAME (`<baseline dir>/<runner-class>/profiles/NAME.json`):
+    /// letters, digits, `-`, `_`, `.`, not starting with `.`, at most 100 characters.
+    #[arg(long, value_name = "NAME")]
+    save_baseline: Option<String>,
+    /// Replace an existing baseline of that name (`--save-baseline` refuses to otherwise).
+    #[arg(long, requires = "save_baseline")]
+    update: bool,
+    /// Compare this profile with the named baseline NAME: functions, allocation sites and categories that
+    /// moved, a differential flamegraph and the decision then and now, per benchmark.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// Runner class of the baselines (default: `[baseline] runner_class`, else BENCHGATE_RUNNER_CLASS, else
+    /// `<os>-<arch>`).
+    #[arg(long, value_name = "CLASS")]
+    runner_class: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +73,9 @@ struct Summary {
     suite_decisions: Vec<SuiteDecision>,
     /// Suites with several implementations of the same operations (`suite/<impl>/<op>`), side by side.
     side_by_side: Vec<SideBySide>,
+    /// Today's profile against the named baseline of `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_comparison: Option<BaselineComparison>,
 }
 
 #[derive(Serialize)]
@@ -273,6 +293,9 @@ fn markdown(s: &Summary) -> String {
             out.push_str(&decide::bench_markdown(d));
         }
     }
+    if let Some(c) = &s.baseline_comparison {
+        out.push_str(&saved::markdown(c));
+    }
     out
 }
 
@@ -329,13 +352,135 @@ fn alloc_counts(
         .collect())
 }
 
-pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: ProfileArgs) -> anyhow::Result<i32> {
-    if crate::measure::instr::Valgrind::find(&[]).is_err() {
-        bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
+/// What a named profile baseline needs of one benchmark today, kept until the decisions are made.
+struct Today {
+    id: String,
+    suite: String,
+    profile: OpProfile,
+    costs: attribute::FunctionCosts,
+    sites: Option<dhat::OpSites>,
+}
+
+/// The file `--save-baseline` writes, and the name and contents of the baseline `--baseline` names.
+type BaselineFiles = (Option<PathBuf>, Option<(String, ProfileBaseline)>);
+
+/// The files of `--save-baseline` and `--baseline`, checked before anything is measured: names valid,
+/// the baseline to compare with readable and of this version, the one to save new unless `--update`.
+fn baseline_files(ws: &Workspace, config: &Config, args: &ProfileArgs) -> anyhow::Result<BaselineFiles> {
+    if args.save_baseline.is_none() && args.baseline.is_none() {
+        return Ok((None, None));
     }
+    let class = crate::baseline::runner_class(args.runner_class.as_deref(), &config.baseline.runner_class)
+        .map_err(anyhow::Error::msg)?;
+    let dir = crate::baseline::ClassDir::new(&ws.root.join(&config.baseline.dir), &class);
+    let save = match &args.save_baseline {
+        Some(name) => {
+            crate::baseline::check_profile_name(name).map_err(anyhow::Error::msg)?;
+            let path = dir.profile_path(name);
+            if path.exists() && !args.update {
+                bail!("profile baseline {name} exists ({}): --update replaces it", path.display());
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    let compare = match &args.baseline {
+        Some(name) => {
+            crate::baseline::check_profile_name(name).map_err(anyhow::Error::msg)?;
+            let path = dir.profile_path(name);
+            if !path.exists() {
+                bail!(
+                    "no profile baseline {name} for runner class {class} ({} does not exist; `benchgate profile \
+                     --save-baseline {name}` makes one)",
+                    path.display()
+                );
+            }
+            Some((name.clone(), ProfileBaseline::load(&path).map_err(anyhow::Error::msg)?))
+        }
+        None => None,
+    };
+    Ok((save, compare))
+}
+
+fn saved_meta(ws: &Workspace, mode: RunMode, valgrind: &str) -> SavedMeta {
+    let git = crate::meta::git_info(&ws.root);
+    let toolchain = crate::meta::toolchain(&ws.root);
+    SavedMeta {
+        created_at: crate::meta::now_rfc3339(),
+        commit: git.as_ref().map(|g| g.commit.clone()),
+        dirty: git.is_some_and(|g| g.dirty),
+        rustc: toolchain.rustc_release,
+        target: toolchain.target,
+        valgrind: valgrind.to_owned(),
+        cpu_model: crate::meta::machine().cpu_model,
+        mode,
+    }
+}
+
+/// Today's profiles against the baseline `name`: per benchmark the comparison and its differential
+/// flamegraph (`<stem>.baseline.diff.svg` in `out`), and the benchmarks on one side only.
+fn compare_with(
+    name: &str,
+    base: &ProfileBaseline,
+    now: &SavedMeta,
+    today: &[Today],
+    decisions: &[Decision],
+    out: &Path,
+) -> BaselineComparison {
+    let warnings = saved::warnings(&base.meta, now);
+    for w in &warnings {
+        eprintln!("benchgate: warning: profile baseline {name}: {w}");
+    }
+    let mut benchmarks = Vec::new();
+    for t in today {
+        let Some(saved_bench) = base.benchmarks.get(&t.id) else { continue };
+        let decision = decisions.iter().find(|d| d.id == t.id).map(saved::SavedDecision::new).unwrap_or_default();
+        let mut c = saved::compare_bench(&t.id, saved_bench, &t.costs, t.sites.as_ref(), decision);
+        let file = format!("{}.baseline.diff.svg", stem(&t.id));
+        match saved::differential_svg(&t.id, name, saved_bench, &t.profile.stacks, t.profile.ops)
+            .map_err(anyhow::Error::from)
+            .and_then(|svg| Ok(crate::fsutil::write_atomic(&out.join(&file), svg.as_bytes())?))
+        {
+            Ok(()) => c.attribution.flamegraph = Some(file),
+            Err(e) => eprintln!("benchgate: {}: no differential flamegraph: {e:#}", t.id),
+        }
+        let a = &c.attribution;
+        match a.grew.first() {
+            Some(f) => eprintln!(
+                "benchgate: {} against {name}: {} ({}), most growth {} ({} instr/op)",
+                t.id,
+                report::format_count(a.head_per_op),
+                attribute::percent_change(a.base_per_op, a.head_per_op),
+                f.name,
+                attribute::signed(f.change())
+            ),
+            None => eprintln!(
+                "benchgate: {} against {name}: {} ({}), no function grew",
+                t.id,
+                report::format_count(a.head_per_op),
+                attribute::percent_change(a.base_per_op, a.head_per_op)
+            ),
+        }
+        benchmarks.push(c);
+    }
+    BaselineComparison {
+        name: name.to_owned(),
+        saved: base.meta.clone(),
+        warnings,
+        benchmarks,
+        only_in_baseline: base.benchmarks.keys().filter(|id| !today.iter().any(|t| &t.id == *id)).cloned().collect(),
+        only_today: today.iter().filter(|t| !base.benchmarks.contains_key(&t.id)).map(|t| t.id.clone()).collect(),
+    }
+}
+
+pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: ProfileArgs) -> anyhow::Result<i32> {
+    let Ok(valgrind) = crate::measure::instr::Valgrind::find(&[]) else {
+        bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
+    };
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
+    let (save_to, compare_to) = baseline_files(&ws, &config, &args)?;
     let index = ws.build(crate::driver::Build::Plain)?;
     let mut selected = select(&index, &args.selection)?;
     if let Some(id) = &args.bench {
@@ -359,6 +504,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     eprintln!("benchgate: profiling {} benchmarks, {ops} ops each, into {}", selected.len(), out.display());
     let mut benchmarks = Vec::new();
     let mut profiled = Vec::new();
+    let mut today = Vec::new();
     let mut failed = Vec::new();
     for (i, (bin, decl)) in selected.iter().enumerate() {
         if driver::interrupted() {
@@ -385,6 +531,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                 if let Some(&(a, by, peak)) = allocs.get(&decl.id) {
                     (b.allocs_per_op, b.bytes_per_op, b.peak_heap_bytes) = (Some(a), Some(by), peak);
                 }
+                let mut op_sites = None;
                 match dhat::alloc_sites(bin, &decl.id, ops, batched, &out, &stem(&decl.id), timeout) {
                     Ok(sites) => {
                         b.profiles.extend(sites.files.iter().map(|f| relative(f, &out)));
@@ -399,6 +546,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                                 bytes_per_op: s.bytes_per_op,
                             })
                             .collect();
+                        op_sites = Some(sites);
                     }
                     Err(e) => eprint!(" (no allocation sites: {e})"),
                 }
@@ -442,6 +590,16 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
                     top.join(", "),
                     started.elapsed().as_secs_f64()
                 );
+                if save_to.is_some() || compare_to.is_some() {
+                    let costs = attribute::function_costs(&p, &categories);
+                    today.push(Today {
+                        id: decl.id.clone(),
+                        suite: decl.suite.clone(),
+                        profile: p,
+                        costs,
+                        sites: op_sites,
+                    });
+                }
                 benchmarks.push(b);
             }
             // Ctrl-C reaches valgrind too: the benchmark in progress is dropped, not recorded as failed.
@@ -475,6 +633,9 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let policy = config.profile.policy();
     let decisions = policy.decide(&inputs);
     let suite_decisions = policy.suites(&inputs, &decisions);
+    let now = saved_meta(&ws, mode, &valgrind.version);
+    let baseline_comparison =
+        compare_to.as_ref().map(|(name, base)| compare_with(name, base, &now, &today, &decisions, &out));
     let summary = Summary {
         profile_version: PROFILE_VERSION,
         event: "Ir",
@@ -483,6 +644,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         decisions,
         suite_decisions,
         side_by_side: sidebyside::compare(&profiled, policy.metric_threshold(decide::Metric::SystemTimeShare)),
+        baseline_comparison,
     };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
     let md = markdown(&summary);
@@ -493,12 +655,40 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     }
     eprintln!("benchgate: wrote {}", out.display());
     if driver::interrupted() {
+        if save_to.is_some() {
+            eprintln!("benchgate: interrupted: the profile baseline is not saved");
+        }
         return Err(driver::DriverError::Interrupted(out).into());
     }
-    if failed.is_empty() {
-        Ok(exit_code::OK)
-    } else {
+    if !failed.is_empty() {
         eprintln!("benchgate: {} benchmark(s) could not be profiled: {}", failed.len(), failed.join(", "));
-        Ok(exit_code::BENCH_FAILED)
+        if save_to.is_some() {
+            eprintln!("benchgate: the profile baseline is not saved: a baseline without them would pass for complete");
+        }
+        return Ok(exit_code::BENCH_FAILED);
     }
+    if let (Some(path), Some(name)) = (&save_to, &args.save_baseline) {
+        let baseline = ProfileBaseline {
+            profile_baseline_version: saved::PROFILE_BASELINE_VERSION,
+            name: name.clone(),
+            meta: now,
+            benchmarks: today
+                .iter()
+                .map(|t| {
+                    let decision = summary.decisions.iter().find(|d| d.id == t.id);
+                    (t.id.clone(), SavedBench::new(&t.suite, &t.profile, &t.costs, t.sites.as_ref(), decision))
+                })
+                .collect(),
+        };
+        if path.exists() && !args.update {
+            bail!("profile baseline {name} exists ({}): --update replaces it", path.display());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        crate::fsutil::write_atomic(path, baseline.to_json().as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("benchgate: saved profile baseline {name} ({} benchmarks) to {}", today.len(), path.display());
+    }
+    Ok(exit_code::OK)
 }

@@ -64,32 +64,81 @@ pub struct Attribution {
     pub flamegraph_svg: Option<String>,
 }
 
+/// One side's instructions per op by function and by category: what [`compare`] needs of a profile.
+/// Made from a per-op profile ([`function_costs`]) or read back from a saved profile baseline
+/// ([`super::saved`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionCosts {
+    /// The profile's instructions per op ([`OpProfile::instructions_per_op`]).
+    pub instructions_per_op: f64,
+    /// Normalised function name -> (its category, instructions per op).
+    pub functions: BTreeMap<String, (String, f64)>,
+    /// Category -> instructions per op (of every function, including any left out of `functions`).
+    pub categories: BTreeMap<String, f64>,
+}
+
+impl FunctionCosts {
+    /// The same without the functions below `share` of the op's instructions (the categories keep
+    /// their whole cost). Both sides of a comparison with a saved baseline are cut alike, so a function
+    /// that is missing on one side was below the cut there, not absent.
+    pub fn above(&self, share: f64) -> FunctionCosts {
+        let cut = share * self.instructions_per_op;
+        FunctionCosts {
+            functions: self
+                .functions
+                .iter()
+                .filter(|(_, (_, c))| *c >= cut)
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The per-function and per-category instructions per op of `p`, functions matched by their
+/// normalised stable name (see the module documentation).
+pub fn function_costs(p: &OpProfile, categories: &Categories) -> FunctionCosts {
+    let mut out = FunctionCosts { instructions_per_op: p.instructions_per_op(), ..FunctionCosts::default() };
+    for f in &p.delta.functions {
+        let per_op = f.self_cost[0] as f64 / p.ops as f64;
+        let category = categories.classify(f).to_owned();
+        let name = f.stable_name();
+        *out.categories.entry(category.clone()).or_default() += per_op;
+        out.functions.entry(categories.normalise(&name).to_owned()).or_insert_with(|| (category, 0.0)).1 += per_op;
+    }
+    out
+}
+
 /// Compares the per-op profiles of `id` on base and head, keeping the `top` functions that grew and
 /// the `top` that shrank most.
 pub fn attribute(id: &str, base: &OpProfile, head: &OpProfile, categories: &Categories, top: usize) -> Attribution {
+    compare(id, &function_costs(base, categories), &function_costs(head, categories), top)
+}
+
+/// Compares base's and head's costs of `id`, keeping the `top` functions that grew and the `top` that
+/// shrank most; a function on one side only counts as zero on the other (its category is base's).
+pub fn compare(id: &str, base: &FunctionCosts, head: &FunctionCosts, top: usize) -> Attribution {
     // name -> (category, base, head), per op.
-    let mut functions: BTreeMap<String, (String, f64, f64)> = BTreeMap::new();
-    let mut by_category: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for (side, p) in [(0, base), (1, head)] {
-        for f in &p.delta.functions {
-            let per_op = f.self_cost[0] as f64 / p.ops as f64;
-            let category = categories.classify(f).to_owned();
-            let name = f.stable_name();
-            let entry =
-                functions.entry(categories.normalise(&name).to_owned()).or_insert_with(|| (category.clone(), 0.0, 0.0));
-            let c = by_category.entry(category).or_default();
-            if side == 0 {
-                entry.1 += per_op;
-                c.0 += per_op;
-            } else {
-                entry.2 += per_op;
-                c.1 += per_op;
-            }
-        }
+    let mut functions: BTreeMap<&str, (&str, f64, f64)> =
+        base.functions.iter().map(|(n, (c, cost))| (n.as_str(), (c.as_str(), *cost, 0.0))).collect();
+    for (n, (c, cost)) in &head.functions {
+        functions.entry(n).or_insert((c, 0.0, 0.0)).2 += cost;
+    }
+    let mut by_category: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (c, cost) in &base.categories {
+        by_category.entry(c).or_default().0 += cost;
+    }
+    for (c, cost) in &head.categories {
+        by_category.entry(c).or_default().1 += cost;
     }
     let changes: Vec<FunctionChange> = functions
         .into_iter()
-        .map(|(name, (category, base, head))| FunctionChange { name, category, base, head })
+        .map(|(name, (category, base, head))| FunctionChange {
+            name: name.to_owned(),
+            category: category.to_owned(),
+            base,
+            head,
+        })
         .collect();
     let mut grew: Vec<FunctionChange> = changes.iter().filter(|c| c.change() > 0.0).cloned().collect();
     grew.sort_by(|a, b| b.change().total_cmp(&a.change()).then_with(|| a.name.cmp(&b.name)));
@@ -97,14 +146,16 @@ pub fn attribute(id: &str, base: &OpProfile, head: &OpProfile, categories: &Cate
     let mut shrank: Vec<FunctionChange> = changes.into_iter().filter(|c| c.change() < 0.0).collect();
     shrank.sort_by(|a, b| a.change().total_cmp(&b.change()).then_with(|| a.name.cmp(&b.name)));
     shrank.truncate(top);
-    let mut categories: Vec<CategoryChange> =
-        by_category.into_iter().map(|(category, (base, head))| CategoryChange { category, base, head }).collect();
+    let mut categories: Vec<CategoryChange> = by_category
+        .into_iter()
+        .map(|(category, (base, head))| CategoryChange { category: category.to_owned(), base, head })
+        .collect();
     categories
         .sort_by(|a, b| (b.head - b.base).total_cmp(&(a.head - a.base)).then_with(|| a.category.cmp(&b.category)));
     Attribution {
         id: id.to_owned(),
-        base_per_op: base.instructions_per_op(),
-        head_per_op: head.instructions_per_op(),
+        base_per_op: base.instructions_per_op,
+        head_per_op: head.instructions_per_op,
         grew,
         shrank,
         categories,
@@ -129,7 +180,6 @@ pub fn markdown(attributions: &[Attribution]) -> String {
     if attributions.is_empty() {
         return String::new();
     }
-    let count = crate::report::format_count;
     let mut out = String::from(
         "\n## Where the regressions come from\n\nInstructions per op by function, base → head: each side's benchmark \
          under callgrind with 1 and 1 + K iterations, the difference divided by K. The raw profiles and a \
@@ -137,47 +187,61 @@ pub fn markdown(attributions: &[Attribution]) -> String {
          they shrank) are in `attribution/`.\n",
     );
     for a in attributions {
-        out.push_str(&format!(
-            "\n### {}\n\n{} → {} instr/op ({}).\n\n",
-            a.id,
-            count(a.base_per_op),
-            count(a.head_per_op),
-            percent_change(a.base_per_op, a.head_per_op)
+        out.push_str(&format!("\n### {}\n\n", a.id));
+        out.push_str(&bench_markdown(
+            a,
+            "No function's instructions per op grew: the regression is not in the instructions executed (look at \
+             allocations or wall time: memory, cache, layout).",
         ));
-        if a.grew.is_empty() {
-            out.push_str("No function's instructions per op grew: the regression is not in the instructions executed (look at allocations or wall time: memory, cache, layout).\n");
-        } else {
-            out.push_str("| function | category | base | head | change |\n| --- | --- | ---: | ---: | ---: |\n");
-            for f in &a.grew {
-                out.push_str(&format!(
-                    "| `{}` | {} | {} | {} | {} ({}) |\n",
-                    f.name.replace('|', "\\|"),
-                    f.category,
-                    count(f.base),
-                    count(f.head),
-                    signed(f.change()),
-                    percent_change(f.base, f.head)
-                ));
-            }
+    }
+    out
+}
+
+/// One benchmark's part of [`markdown`], without its heading: the instructions per op base → head,
+/// the functions that grew (or `no_growth` when none did), the categories that moved, the
+/// allocation sites that grew, the functions that fell most.
+pub fn bench_markdown(a: &Attribution, no_growth: &str) -> String {
+    let count = crate::report::format_count;
+    let mut out = format!(
+        "{} → {} instr/op ({}).\n\n",
+        count(a.base_per_op),
+        count(a.head_per_op),
+        percent_change(a.base_per_op, a.head_per_op)
+    );
+    if a.grew.is_empty() {
+        out.push_str(no_growth);
+        out.push('\n');
+    } else {
+        out.push_str("| function | category | base | head | change |\n| --- | --- | ---: | ---: | ---: |\n");
+        for f in &a.grew {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} ({}) |\n",
+                f.name.replace('|', "\\|"),
+                f.category,
+                count(f.base),
+                count(f.head),
+                signed(f.change()),
+                percent_change(f.base, f.head)
+            ));
         }
-        let moved: Vec<String> = a
-            .categories
-            .iter()
-            .filter(|c| (c.head - c.base).abs() >= 0.005 * a.base_per_op.max(1.0))
-            .map(|c| format!("{} {}", c.category, signed(c.head - c.base)))
-            .collect();
-        if !moved.is_empty() {
-            out.push_str(&format!("\nBy category (instr/op): {}.\n", moved.join(", ")));
-        }
-        if let Some(sites) = &a.sites {
-            out.push_str("\nAllocation sites (DHAT) that are new or allocate more, per op, base → head:\n\n");
-            out.push_str(&dhat::markdown(sites));
-        }
-        if !a.shrank.is_empty() {
-            let fell: Vec<String> =
-                a.shrank.iter().take(3).map(|f| format!("`{}` {}", f.name, signed(f.change()))).collect();
-            out.push_str(&format!("\nFell: {}.\n", fell.join(", ")));
-        }
+    }
+    let moved: Vec<String> = a
+        .categories
+        .iter()
+        .filter(|c| (c.head - c.base).abs() >= 0.005 * a.base_per_op.max(1.0))
+        .map(|c| format!("{} {}", c.category, signed(c.head - c.base)))
+        .collect();
+    if !moved.is_empty() {
+        out.push_str(&format!("\nBy category (instr/op): {}.\n", moved.join(", ")));
+    }
+    if let Some(sites) = &a.sites {
+        out.push_str("\nAllocation sites (DHAT) that are new or allocate more, per op, base → head:\n\n");
+        out.push_str(&dhat::markdown(sites));
+    }
+    if !a.shrank.is_empty() {
+        let fell: Vec<String> =
+            a.shrank.iter().take(3).map(|f| format!("`{}` {}", f.name, signed(f.change()))).collect();
+        out.push_str(&format!("\nFell: {}.\n", fell.join(", ")));
     }
     out
 }

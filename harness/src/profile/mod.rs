@@ -8,7 +8,8 @@
 //! optimize ([`decide`]); flamegraphs, folded stacks rebuilt from the call graph and drawn as SVG by
 //! inferno, and differential flamegraphs of base against head ([`flame`]); implementations of one
 //! suite side by side ([`sidebyside`]); the CPU time per op measured natively, user and system (the
-//! kernel time callgrind cannot see), and wall ([`cputime`]). The library half of `benchgate profile`.
+//! kernel time callgrind cannot see), and wall ([`cputime`]); named profile baselines, saved and compared
+//! with today's profile ([`saved`]). The library half of `benchgate profile`.
 
 pub mod attribute;
 pub mod callgrind;
@@ -18,4 +19,5 @@ pub mod decide;
 pub mod dhat;
 pub mod flame;
 pub mod ops;
+pub mod saved;
 pub mod sidebyside;

@@ -2,7 +2,9 @@
 //! mostly to allocation, its pure arithmetic loop entirely to application code, the curated lz4
 //! compression mostly to compression (82.7% measured; snappy's and brotli's per-call table resets make
 //! memset their largest cost at 10 KB); shares sum to 1 and the raw profiles are kept and parse; the
-//! decision gate recommends the allocation and the compression path, and follows a raised threshold.
+//! decision gate recommends the allocation and the compression path, and follows a raised threshold;
+//! a named profile baseline saved and compared with after the fixture's sum routine was made slower
+//! names that routine first, and bad names, existing and corrupt baselines are refused.
 
 use std::path::Path;
 
@@ -141,4 +143,83 @@ fn lz4_compression_is_attributed_to_compression() {
         assert!(s[0].1 > 0.5, "{id}: {s:?}");
         assert_eq!(decision(&summary, id)["primary"]["rule"], "compression", "{id}");
     }
+}
+
+#[test]
+fn a_profile_baseline_names_the_routine_that_grew_first() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("benchgate.toml");
+    std::fs::write(&config, format!("[baseline]\ndir = {:?}\n", dir.path().join("baselines").display().to_string()))
+        .unwrap();
+    let profile = |extra: &[&str], out: &str| {
+        let mut cmd = benchgate();
+        cmd.args(["profile", "--quick", "--suite", "fixture", "--runner-class", "it", "--config"]).arg(&config);
+        cmd.args(extra).arg("--out").arg(dir.path().join(out));
+        cmd
+    };
+    // `--filter m`: fixture/empty and fixture/sum/1000.
+    let out = profile(&["--filter", "m", "--save-baseline", "before_optimization_X"], "then").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let file = dir.path().join("baselines/it/profiles/before_optimization_X.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["profile_baseline_version"], 1, "{text}");
+    let sum = &saved["benchmarks"]["fixture/sum/1000"];
+    assert!(sum["functions"].as_object().unwrap().keys().any(|f| f.ends_with("sum_of_squares")), "{text}");
+    assert!(!sum["stacks"].as_object().unwrap().is_empty() && sum["sites"].is_array(), "{text}");
+    assert!(saved["benchmarks"]["fixture/empty"].is_object(), "{text}");
+
+    // Refused before anything is measured: an existing name without --update, a name that is not a plain
+    // file name, a baseline that does not exist, one that is corrupt (named in the error).
+    let out = profile(&["--filter", "m", "--save-baseline", "before_optimization_X"], "again").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--update"), "{}", stderr(&out));
+    for bad in ["../x", ".hidden", "a/b"] {
+        let out = profile(&["--baseline", bad], "bad").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("cannot be a profile baseline name"), "{}", stderr(&out));
+    }
+    let out = profile(&["--baseline", "missing"], "bad").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let broken = dir.path().join("baselines/it/profiles/broken.json");
+    std::fs::write(&broken, &text[..text.len() / 2]).unwrap();
+    let out = profile(&["--baseline", "broken"], "bad").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&broken.display().to_string()), "{}", stderr(&out));
+
+    // The routine made three times as costly: its function grew most, and comes first.
+    let out = profile(&["--bench", "fixture/sum/1000", "--baseline", "before_optimization_X"], "now")
+        .env("FIXTURE_SLOW_SUM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = load(&dir.path().join("now"));
+    let c = &summary["baseline_comparison"];
+    assert_eq!(c["name"], "before_optimization_X", "{c:#}");
+    assert_eq!(c["only_in_baseline"], serde_json::json!(["fixture/empty"]), "{c:#}");
+    let b = &c["benchmarks"][0];
+    let a = &b["attribution"];
+    assert_eq!(a["id"], "fixture/sum/1000", "{c:#}");
+    let (base, head) = (a["base_per_op"].as_f64().unwrap(), a["head_per_op"].as_f64().unwrap());
+    assert!(head > 2.0 * base, "{base} -> {head}");
+    let first = a["grew"][0]["name"].as_str().unwrap();
+    assert!(first.ends_with("sum_of_squares"), "{a:#}");
+    assert_eq!(a["categories"][0]["category"], "application", "{a:#}");
+    assert_eq!(b["decision_then"]["fired"], b["decision_now"]["fired"], "{b:#}");
+    let svg = a["flamegraph"].as_str().unwrap();
+    assert!(std::fs::read_to_string(dir.path().join("now").join(svg)).unwrap().contains("sum_of_squares"), "{svg}");
+    let md = std::fs::read_to_string(dir.path().join("now/profile.md")).unwrap();
+    assert!(md.contains("## Compared with profile baseline `before_optimization_X`"), "{md}");
+    assert!(md.contains("### fixture/sum/1000 against `before_optimization_X`"), "{md}");
+    assert!(md.contains("Only in the baseline (not profiled today): fixture/empty."), "{md}");
+
+    // --update replaces it with today's.
+    let out = profile(&["--bench", "fixture/sum/1000", "--save-baseline", "before_optimization_X", "--update"], "up")
+        .env("FIXTURE_SLOW_SUM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let replaced: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(replaced["benchmarks"]["fixture/empty"].is_null(), "{replaced:#}");
 }
