@@ -188,9 +188,11 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// `profile.md`: per suite, then per benchmark, the categories with a share, highest first.
-fn markdown(s: &Summary) -> String {
+/// `profile.md`: the summary (`head`: the decision first), then per suite, then per benchmark, the
+/// categories with a share, highest first.
+fn markdown(s: &Summary, head: &[report::summary::Line]) -> String {
     let mut out = String::from("# Where the instructions go\n\n");
+    out.push_str(&report::summary::markdown(head));
     out.push_str(
         "Instructions per op by cost category: each benchmark's exec mode under callgrind with 1 and 1 + K \
          iterations, the difference per function divided by K (setup and start-up cancel). Kernel time is \
@@ -333,6 +335,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     if crate::measure::instr::Valgrind::find(&[]).is_err() {
         bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
     }
+    let command_started = std::time::Instant::now();
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
@@ -475,6 +478,23 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let policy = config.profile.policy();
     let decisions = policy.decide(&inputs);
     let suite_decisions = policy.suites(&inputs, &decisions);
+    let (machine, git) = (crate::meta::machine(), crate::meta::git_info(&ws.root));
+    let files = format!(
+        "{}: profile.md, profile.json, per benchmark a flamegraph (SVG) and its callgrind and DHAT files",
+        out.display()
+    );
+    let took = command_started.elapsed();
+    let profiled_facts = report::summary::Profiled {
+        inputs: &inputs,
+        suites: &suite_decisions,
+        ops,
+        quick: args.quick,
+        machine: &machine,
+        commit: git.as_ref(),
+        took,
+        files: &files,
+    };
+    let head = report::summary::of_profile(&profiled_facts);
     let summary = Summary {
         profile_version: PROFILE_VERSION,
         event: "Ir",
@@ -485,7 +505,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         side_by_side: sidebyside::compare(&profiled, policy.metric_threshold(decide::Metric::SystemTimeShare)),
     };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
-    let md = markdown(&summary);
+    let md = markdown(&summary, &head);
     for (name, text) in [("profile.json", json.as_str()), ("profile.md", md.as_str())] {
         let path = out.join(name);
         crate::fsutil::write_atomic(&path, text.as_bytes())
