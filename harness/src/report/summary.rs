@@ -217,8 +217,9 @@ fn suite_list(suites: &BTreeSet<&str>) -> String {
 fn on(m: &Meta, base: Option<&Meta>) -> String {
     let rustc = format!("rustc {}", m.toolchain.rustc_release);
     let Some(b) = base else { return format!("{}, {}, {rustc}", commit(m.git.as_ref()), machine(&m.machine)) };
-    let mut s =
-        format!("base {}, head {}, {}, {rustc}", commit(b.git.as_ref()), commit(m.git.as_ref()), machine(&m.machine));
+    let (bc, hc) = (commit(b.git.as_ref()), commit(m.git.as_ref()));
+    let commits = if bc == hc { format!("base and head {hc}") } else { format!("base {bc}, head {hc}") };
+    let mut s = format!("{commits}, {}, {rustc}", machine(&m.machine));
     if b.machine.fingerprint != m.machine.fingerprint {
         let _ = write!(s, " (base on another machine: {})", machine(&b.machine));
     }
