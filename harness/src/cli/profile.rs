@@ -478,23 +478,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let policy = config.profile.policy();
     let decisions = policy.decide(&inputs);
     let suite_decisions = policy.suites(&inputs, &decisions);
-    let (machine, git) = (crate::meta::machine(), crate::meta::git_info(&ws.root));
-    let files = format!(
-        "{}: profile.md, profile.json, per benchmark a flamegraph (SVG) and its callgrind and DHAT files",
-        out.display()
-    );
-    let took = command_started.elapsed();
-    let profiled_facts = report::summary::Profiled {
-        inputs: &inputs,
-        suites: &suite_decisions,
-        ops,
-        quick: args.quick,
-        machine: &machine,
-        commit: git.as_ref(),
-        took,
-        files: &files,
-    };
-    let head = report::summary::of_profile(&profiled_facts);
+    let head = summary_lines(&ws, &inputs, &suite_decisions, ops, args.quick, command_started.elapsed(), &out);
     let summary = Summary {
         profile_version: PROFILE_VERSION,
         event: "Ir",
@@ -521,4 +505,31 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         eprintln!("benchgate: {} benchmark(s) could not be profiled: {}", failed.len(), failed.join(", "));
         Ok(exit_code::BENCH_FAILED)
     }
+}
+
+/// The summary atop `profile.md` ([`report::summary::of_profile`]), with where and how long it ran.
+fn summary_lines(
+    ws: &Workspace,
+    inputs: &[BenchInput],
+    suites: &[SuiteDecision],
+    ops: u64,
+    quick: bool,
+    took: std::time::Duration,
+    out: &Path,
+) -> Vec<report::summary::Line> {
+    let (machine, git) = (crate::meta::machine(), crate::meta::git_info(&ws.root));
+    let files = format!(
+        "{}: profile.md, profile.json, per benchmark a flamegraph (SVG) and its callgrind and DHAT files",
+        out.display()
+    );
+    report::summary::of_profile(&report::summary::Profiled {
+        inputs,
+        suites,
+        ops,
+        quick,
+        machine: &machine,
+        commit: git.as_ref(),
+        took,
+        files: &files,
+    })
 }
