@@ -373,7 +373,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let class = project.class(noise.runner_class.as_deref())?;
             let floors = project.noise(&noise, &class)?;
             let verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
-            emit_with(&verdicts, Some(&base), Some(&head), &output)
+            emit_with(&verdicts, Some(&base), Some(&head), &output, None)
         }
         Command::Check { results, output, noise } => {
             let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
@@ -386,7 +386,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let floors = project.noise(&noise, &class)?;
             let mut verdicts = crate::compare::compare(&base, &head, &project.policy(floors.as_ref()));
             verdicts.warnings.splice(0..0, warnings);
-            emit_with(&verdicts, Some(&base), Some(&head), &output)
+            emit_with(&verdicts, Some(&base), Some(&head), &output, None)
         }
         Command::Baseline(BaselineCommand::Save { results, update, runner_class }) => {
             let project = Project::find(cli.manifest_path.as_deref(), cli.config.as_deref())?;
@@ -512,24 +512,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// Renders verdicts and maps them to the exit code. The compared results files, when given, supply the
-/// before/after tables and the HTML report's sample charts.
+/// summary's facts, the before/after tables and the HTML report's sample charts; `files` is what the
+/// summary says of where the files are (by default the output file, if any).
 fn emit_with(
     verdicts: &crate::compare::Verdicts,
     base: Option<&Results>,
     head: Option<&Results>,
     output: &OutputArgs,
+    files: Option<&str>,
 ) -> anyhow::Result<i32> {
+    let out_file = output.out.as_ref().map(|p| p.display().to_string());
+    let summary = report::summary::of_compare(verdicts, base, head, files.or(out_file.as_deref()));
     let text = match output.format {
         Format::Table => {
             let after = base.zip(head).map(|(b, h)| report::factors::terminal(verdicts, b, h));
-            report::verdicts::table(verdicts) + "\n" + &after.map(|t| format!("\n{t}")).unwrap_or_default()
+            report::verdicts::table(verdicts, &summary) + "\n" + &after.map(|t| format!("\n{t}")).unwrap_or_default()
         }
         Format::Markdown => {
             let after = base.zip(head).map(|(b, h)| report::factors::markdown(verdicts, b, h));
-            report::verdicts::markdown(verdicts) + &after.map(|t| format!("\n{t}")).unwrap_or_default()
+            report::verdicts::markdown(verdicts, &summary) + &after.map(|t| format!("\n{t}")).unwrap_or_default()
         }
         Format::Json => serde_json::to_string_pretty(verdicts)? + "\n",
-        Format::Html => report::html::html(verdicts, base, head, &[]),
+        Format::Html => report::html::html(verdicts, base, head, &[], &summary),
     };
     match &output.out {
         Some(path) => crate::fsutil::write_atomic(path, text.as_bytes())
@@ -681,7 +685,9 @@ fn run(manifest: Option<&Path>, config_file: Option<&Path>, args: RunArgs) -> an
     let selected = select(&index, &args.selection)?;
     driver::handle_interrupts();
     let results = measure(&ws, &selected, &config, &lanes, mode, &out)?;
-    println!("{}", report::table::render(&results));
+    // The summary first, then the tables it sums up.
+    let summary = report::summary::of_run(&results, Some(&out.display().to_string()));
+    println!("{}\n{}", report::summary::terminal(&summary), report::table::render(&results));
     eprintln!("benchgate: wrote {}", out.display());
     let failed: Vec<&str> = results.benchmarks.iter().filter(|b| b.failed()).map(|b| b.id.as_str()).collect();
     if failed.is_empty() {

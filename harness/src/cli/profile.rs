@@ -208,9 +208,11 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// `profile.md`: per suite, then per benchmark, the categories with a share, highest first.
-fn markdown(s: &Summary) -> String {
+/// `profile.md`: the summary (`head`: the decision first), then per suite, then per benchmark, the
+/// categories with a share, highest first.
+fn markdown(s: &Summary, head: &[report::summary::Line]) -> String {
     let mut out = String::from("# Where the instructions go\n\n");
+    out.push_str(&report::summary::markdown(head));
     out.push_str(
         "Instructions per op by cost category: each benchmark's exec mode under callgrind with 1 and 1 + K \
          iterations, the difference per function divided by K (setup and start-up cancel). Kernel time is \
@@ -477,6 +479,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let Ok(valgrind) = crate::measure::instr::Valgrind::find(&[]) else {
         bail!("valgrind is not installed (apt-get install valgrind): profiles are made with callgrind");
     };
+    let command_started = std::time::Instant::now();
     let ws = Workspace::discover(manifest)?;
     let config = load_config(config, &ws)?;
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
@@ -636,6 +639,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
     let now = saved_meta(&ws, mode, &valgrind.version);
     let baseline_comparison =
         compare_to.as_ref().map(|(name, base)| compare_with(name, base, &now, &today, &decisions, &out));
+    let head = summary_lines(&ws, &inputs, &suite_decisions, ops, args.quick, command_started.elapsed(), &out);
     let summary = Summary {
         profile_version: PROFILE_VERSION,
         event: "Ir",
@@ -647,7 +651,7 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         baseline_comparison,
     };
     let json = serde_json::to_string_pretty(&summary)? + "\n";
-    let md = markdown(&summary);
+    let md = markdown(&summary, &head);
     for (name, text) in [("profile.json", json.as_str()), ("profile.md", md.as_str())] {
         let path = out.join(name);
         crate::fsutil::write_atomic(&path, text.as_bytes())
@@ -691,4 +695,31 @@ pub(super) fn profile(manifest: Option<&Path>, config: Option<&Path>, args: Prof
         eprintln!("benchgate: saved profile baseline {name} ({} benchmarks) to {}", today.len(), path.display());
     }
     Ok(exit_code::OK)
+}
+
+/// The summary atop `profile.md` ([`report::summary::of_profile`]), with where and how long it ran.
+fn summary_lines(
+    ws: &Workspace,
+    inputs: &[BenchInput],
+    suites: &[SuiteDecision],
+    ops: u64,
+    quick: bool,
+    took: std::time::Duration,
+    out: &Path,
+) -> Vec<report::summary::Line> {
+    let (machine, git) = (crate::meta::machine(), crate::meta::git_info(&ws.root));
+    let files = format!(
+        "{}: profile.md, profile.json, per benchmark a flamegraph (SVG) and its callgrind and DHAT files",
+        out.display()
+    );
+    report::summary::of_profile(&report::summary::Profiled {
+        inputs,
+        suites,
+        ops,
+        quick,
+        machine: &machine,
+        commit: git.as_ref(),
+        took,
+        files: &files,
+    })
 }

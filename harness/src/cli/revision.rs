@@ -192,7 +192,10 @@ pub(super) fn run(
     let (attributions, unattributed) =
         attribute_regressions(&verdicts, &base_sel, &head_sel, config, mode, deadline, &out_dir)?;
     verdicts.warnings.extend(unattributed);
-    write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions)?;
+    let files = report_files(&out_dir, !attributions.is_empty());
+    let summary =
+        report::summary::of_compare(&verdicts, Some(&base_side.results), Some(&head_side.results), Some(&files));
+    write_report(&out_dir, &verdicts, &base_side.results, &head_side.results, &attributions, &summary)?;
     eprintln!(
         "benchgate: wrote {} ({:.0}s in all, of a {}s budget)",
         out_dir.display(),
@@ -203,7 +206,13 @@ pub(super) fn run(
         return Err(DriverError::Interrupted(out_dir).into());
     }
     let terminal = OutputArgs { format: super::Format::Table, out: None };
-    emit_with(&verdicts, Some(&base_side.results), Some(&head_side.results), &terminal)
+    emit_with(&verdicts, Some(&base_side.results), Some(&head_side.results), &terminal, Some(&files))
+}
+
+/// Where the report folder's files are, for the summary.
+fn report_files(dir: &Path, attributed: bool) -> String {
+    let attribution = if attributed { ", attribution.json and attribution/ (profiles, flamegraphs)" } else { "" };
+    format!("{}: verdicts.md, report.html, verdicts.json, base.json, head.json{attribution}", dir.display())
 }
 
 /// What head's policy changes against base's: the configuration file (at the same place in base's
@@ -427,18 +436,19 @@ fn write_report(
     base: &crate::model::Results,
     head: &crate::model::Results,
     attributions: &[Attribution],
+    summary: &[report::summary::Line],
 ) -> anyhow::Result<()> {
     let files: [(PathBuf, String); 3] = [
         (dir.join("verdicts.json"), serde_json::to_string_pretty(verdicts)? + "\n"),
         (
             dir.join("verdicts.md"),
             // The before/after tables last: a comment cut at its length limit loses them first.
-            report::verdicts::markdown(verdicts)
+            report::verdicts::markdown(verdicts, summary)
                 + &attribute::markdown(attributions)
                 + "\n"
                 + &report::factors::markdown(verdicts, base, head),
         ),
-        (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head), attributions)),
+        (dir.join("report.html"), report::html::html(verdicts, Some(base), Some(head), attributions, summary)),
     ];
     for (path, text) in files {
         crate::fsutil::write_atomic(&path, text.as_bytes())

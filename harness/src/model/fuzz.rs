@@ -145,12 +145,14 @@ fn use_results(seed: &Results, r: &Results, noise: Option<&NoiseFloors>) {
     let mut policy = Policy::new(&config.gate);
     policy.noise = noise;
     let _ = crate::report::table::render(r);
+    let _ = crate::report::summary::of_run(r, None);
     let _ = crate::report::export::bmf(r);
     for (base, head) in [(seed, r), (r, seed), (r, r)] {
         let v = crate::compare::compare(base, head, &policy);
-        let _ = crate::report::verdicts::table(&v);
-        let _ = crate::report::verdicts::markdown(&v);
-        let _ = crate::report::html::html(&v, Some(base), Some(head), &[]);
+        let summary = crate::report::summary::of_compare(&v, Some(base), Some(head), None);
+        let _ = crate::report::verdicts::table(&v, &summary);
+        let _ = crate::report::verdicts::markdown(&v, &summary);
+        let _ = crate::report::html::html(&v, Some(base), Some(head), &[], &summary);
     }
 }
 

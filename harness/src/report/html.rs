@@ -1,7 +1,8 @@
 //! Verdicts as one self-contained HTML file: readable from disk, without a server or the network (the
 //! style sheet is inline, there are no scripts, fonts or images to fetch).
 //!
-//! Order: the overall verdict in the first heading; regressions (then failures, improvements and
+//! Order: the overall verdict in the first heading, what was compared and the warnings; the summary
+//! (`report::summary`); regressions (then failures, improvements and
 //! accepted regressions) with their evidence; the per-suite geometric means; a forest plot of every
 //! ratio with its 95% interval; for each changed benchmark whose base and head results carry wall
 //! samples, their distributions side by side; where `run --compare` attributed regressions, the
@@ -59,12 +60,14 @@ fn before_after(s: &mut String, verdicts: &Verdicts, base: &Results, head: &Resu
 }
 
 /// The report: a complete HTML document. `base` and `head` are the compared results files, when the
-/// caller has them (they supply the metadata and the samples of the distribution charts).
+/// caller has them (they supply the metadata and the samples of the distribution charts); `summary`
+/// follows the verdict, what was compared and the warnings (none when empty).
 pub fn html(
     verdicts: &Verdicts,
     base: Option<&Results>,
     head: Option<&Results>,
     attributions: &[Attribution],
+    summary: &[super::summary::Line],
 ) -> String {
     let mut s = String::new();
     let status = if verdicts.verdict == "pass" { "pass" } else { "fail" };
@@ -90,6 +93,9 @@ pub fn html(
             let _ = writeln!(s, "<li>warning: {}</li>", escape(w));
         }
         s.push_str("</ul>\n");
+    }
+    if !summary.is_empty() {
+        s.push_str(&super::summary::html(summary));
     }
 
     let all = ordered(verdicts);
@@ -306,7 +312,7 @@ summary { cursor: pointer; font-weight: 600; }
 ";
 
 /// HTML-escapes text for element content and attribute values.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -391,7 +397,7 @@ fn table(s: &mut String, rows: &[&Comparison]) {
 }
 
 /// The unit of a results-format metric name, for chart labels.
-fn unit(metric: &str) -> &str {
+pub(super) fn unit(metric: &str) -> &str {
     match metric {
         "ns_per_op" => "ns/op",
         "allocs_per_op" => "allocs/op",
@@ -703,7 +709,8 @@ mod tests {
     fn rendered() -> String {
         let base = results(&[("codec/lz4<simd>/1kb", 812.0), ("codec/snappy/1kb", 900.0), ("queue/spsc", 35.2)]);
         let head = results(&[("codec/lz4<simd>/1kb", 1204.5), ("codec/snappy/1kb", 720.0), ("queue/spsc", 36.0)]);
-        html(&sample(), Some(&base), Some(&head), &[])
+        let summary = crate::report::summary::of_compare(&sample(), Some(&base), Some(&head), Some("reports/x"));
+        html(&sample(), Some(&base), Some(&head), &[], &summary)
     }
 
     #[test]
@@ -740,7 +747,7 @@ mod tests {
 
     #[test]
     fn html_without_results_files_has_the_ratio_chart_only() {
-        let s = html(&sample(), None, None, &[]);
+        let s = html(&sample(), None, None, &[], &[]);
         assert_eq!(s.matches("<svg").count(), 1);
         assert!(!s.contains("Sample distributions"));
     }
@@ -775,7 +782,7 @@ mod tests {
             flamegraph: Some("attribution/codec_lz4.diff.svg".into()),
             flamegraph_svg: Some("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>x</script></svg>".into()),
         };
-        let s = html(&sample(), None, None, std::slice::from_ref(&a));
+        let s = html(&sample(), None, None, std::slice::from_ref(&a), &[]);
         let section = s.find("<h2>Where the regressions come from</h2>").expect("the section");
         assert!(section > s.find("<h2>Ratios").unwrap() && section < s.find("<details>").unwrap());
         let part = &s[section..];

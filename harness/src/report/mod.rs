@@ -5,6 +5,7 @@ pub mod export;
 pub mod factors;
 pub mod html;
 pub mod noise;
+pub mod summary;
 pub mod table;
 pub mod verdicts;
 

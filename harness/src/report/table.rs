@@ -173,57 +173,94 @@ fn render_with(results: &Results, markdown: bool) -> String {
 }
 
 /// A share as a percentage with two significant digits below 1%.
-fn percent(share: f64) -> String {
+pub(super) fn percent(share: f64) -> String {
     if share * 100.0 >= 1.0 { format!("{:.1}%", share * 100.0) } else { format!("{:.2}%", share * 100.0) }
 }
 
-/// What measuring cost (`metrics.overhead`): the clock's and the allocation counter's cost, the largest
-/// share of a benchmark's ns/op they take, and the benchmarks over [`TARGET_SHARE`]; `None` when no
-/// benchmark has the figures.
-fn overhead_note(results: &Results) -> Option<String> {
-    let with: Vec<(&str, crate::model::Overhead)> =
-        results.benchmarks.iter().filter_map(|b| Some((b.id.as_str(), b.metrics.overhead?))).collect();
-    let (worst_id, worst) = with.iter().max_by(|a, b| a.1.total_share().total_cmp(&b.1.total_share()))?;
-    let median = crate::stats::median;
-    let timer = median(&with.iter().map(|(_, o)| o.timer_ns).collect::<Vec<_>>());
-    let pairs: Vec<f64> = with.iter().filter_map(|(_, o)| o.alloc_pair_ns).collect();
-    let counter = if pairs.is_empty() {
-        String::new()
-    } else {
-        format!(" and the allocation counter ({} per allocation, counting off)", format_ns(median(&pairs)))
-    };
-    let mut note = format!(
-        "measurement overhead: the clock ({} per timed interval){counter} take at most {} of a benchmark's \
-         measured ns/op ({worst_id}); ",
-        format_ns(timer),
-        percent(worst.total_share()),
-    );
-    let over: Vec<String> = with
-        .iter()
-        .filter(|(_, o)| o.total_share() > TARGET_SHARE)
-        .map(|(id, o)| match o.alloc_share {
-            Some(a) if a > 0.0 => format!("{id} (clock {}, counter {})", percent(o.timer_share), percent(a)),
-            _ => format!("{id} (clock {})", percent(o.timer_share)),
-        })
-        .collect();
-    if over.is_empty() {
-        note.push_str(&format!(
-            "{} under the {} target.",
-            if with.len() == 1 { "it is".to_owned() } else { format!("all {} benchmarks are", with.len()) },
-            percent(TARGET_SHARE)
-        ));
-    } else {
-        let shown = over.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
-        let more = if over.len() > 8 { format!(" and {} more", over.len() - 8) } else { String::new() };
-        note.push_str(&format!(
-            "{} of {} are over the {} target: {shown}{more}. Their ns/op includes that cost; time more \
-             iterations per interval (larger batches) or compare them by instr/op.",
-            over.len(),
-            with.len(),
-            percent(TARGET_SHARE)
-        ));
+/// What measuring cost (`metrics.overhead`), over the benchmarks that have the figures: gathered once
+/// for the note after the tables and the summary's line ([`super::summary`]).
+pub(super) struct Overheads<'a> {
+    with: Vec<(&'a str, crate::model::Overhead)>,
+    /// The benchmark whose ns/op the clock and the counter take the largest share of, and that share.
+    worst: (&'a str, f64),
+}
+
+impl<'a> Overheads<'a> {
+    /// `None` when no benchmark has the figures.
+    pub(super) fn of(results: &'a Results) -> Option<Self> {
+        let with: Vec<(&str, crate::model::Overhead)> =
+            results.benchmarks.iter().filter_map(|b| Some((b.id.as_str(), b.metrics.overhead?))).collect();
+        let (id, o) = with.iter().max_by(|a, b| a.1.total_share().total_cmp(&b.1.total_share()))?;
+        let worst = (*id, o.total_share());
+        Some(Overheads { with, worst })
     }
-    Some(note)
+
+    /// The benchmarks over [`TARGET_SHARE`], with their parts.
+    fn over(&self) -> Vec<String> {
+        self.with
+            .iter()
+            .filter(|(_, o)| o.total_share() > TARGET_SHARE)
+            .map(|(id, o)| match o.alloc_share {
+                Some(a) if a > 0.0 => format!("{id} (clock {}, counter {})", percent(o.timer_share), percent(a)),
+                _ => format!("{id} (clock {})", percent(o.timer_share)),
+            })
+            .collect()
+    }
+
+    /// One line: the largest share and how many benchmarks are over the target.
+    pub(super) fn short(&self) -> String {
+        let over = self.over();
+        let verdict = if over.is_empty() {
+            format!("{} under the {} target", self.all(), percent(TARGET_SHARE))
+        } else {
+            format!("{} of {} over the {} target", over.len(), self.with.len(), percent(TARGET_SHARE))
+        };
+        format!("at most {} of a benchmark's measured ns/op ({}); {verdict}", percent(self.worst.1), self.worst.0)
+    }
+
+    fn all(&self) -> String {
+        if self.with.len() == 1 { "it is".to_owned() } else { format!("all {} benchmarks are", self.with.len()) }
+    }
+
+    /// The note after the tables: the clock's and the allocation counter's cost, the largest share of a
+    /// benchmark's ns/op they take, and the benchmarks over [`TARGET_SHARE`].
+    fn note(&self) -> String {
+        let median = crate::stats::median;
+        let timer = median(&self.with.iter().map(|(_, o)| o.timer_ns).collect::<Vec<_>>());
+        let pairs: Vec<f64> = self.with.iter().filter_map(|(_, o)| o.alloc_pair_ns).collect();
+        let counter = if pairs.is_empty() {
+            String::new()
+        } else {
+            format!(" and the allocation counter ({} per allocation, counting off)", format_ns(median(&pairs)))
+        };
+        let mut note = format!(
+            "measurement overhead: the clock ({} per timed interval){counter} take at most {} of a benchmark's \
+             measured ns/op ({}); ",
+            format_ns(timer),
+            percent(self.worst.1),
+            self.worst.0,
+        );
+        let over = self.over();
+        if over.is_empty() {
+            note.push_str(&format!("{} under the {} target.", self.all(), percent(TARGET_SHARE)));
+        } else {
+            let shown = over.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+            let more = if over.len() > 8 { format!(" and {} more", over.len() - 8) } else { String::new() };
+            note.push_str(&format!(
+                "{} of {} are over the {} target: {shown}{more}. Their ns/op includes that cost; time more \
+                 iterations per interval (larger batches) or compare them by instr/op.",
+                over.len(),
+                self.with.len(),
+                percent(TARGET_SHARE)
+            ));
+        }
+        note
+    }
+}
+
+/// The note on what measuring cost; `None` when no benchmark has the figures.
+fn overhead_note(results: &Results) -> Option<String> {
+    Overheads::of(results).map(|o| o.note())
 }
 
 /// One table, columns from `right_from` on right-aligned.

@@ -5,6 +5,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 use tabled::{Table, Tabled};
 
+use super::summary::Line;
 use super::{format_bytes, format_count, format_ns};
 use crate::compare::{Comparison, Verdict, Verdicts};
 
@@ -89,8 +90,15 @@ pub(super) fn ordered(v: &Verdicts) -> Vec<&Comparison> {
     all
 }
 
-pub fn table(v: &Verdicts) -> String {
+/// The verdict lines first ([`head_lines`]), then the summary (none when `summary` is empty), then the
+/// table and the counts again.
+pub fn table(v: &Verdicts, summary: &[Line]) -> String {
     let mut s = head_lines(v).join("\n");
+    if !summary.is_empty() {
+        s.push_str("\n\n");
+        s.push_str(super::summary::terminal(summary).trim_end());
+        s.push('\n');
+    }
     let mut t = Table::new(ordered(v).into_iter().map(row));
     t.with(Style::sharp()).modify(Columns::new(2..9), Alignment::right());
     s.push_str(&format!("\n{t}\n{}", summary_line(v)));
@@ -150,7 +158,8 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-pub fn markdown(v: &Verdicts) -> String {
+/// The verdict lines first, then the summary (none when `summary` is empty), then the tables.
+pub fn markdown(v: &Verdicts, summary: &[Line]) -> String {
     let mut s = format!("**benchgate: {}**\n\n", summary_line(v));
     for c in &v.context {
         s.push_str(&format!("{}\n\n", md_escape(c)));
@@ -163,6 +172,9 @@ pub fn markdown(v: &Verdicts) -> String {
     }
     for w in &v.warnings {
         s.push_str(&format!("> warning: {}\n\n", md_escape(w)));
+    }
+    if !summary.is_empty() {
+        s.push_str(&super::summary::markdown(summary));
     }
     let header = "| benchmark | metric | base | head | change | interval (coverage) | p (adj) | MDE | threshold | verdict |\n\
                   |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
@@ -286,14 +298,30 @@ pub(super) mod tests {
         }
     }
 
+    /// The sample's summary, without results files.
+    fn summary() -> Vec<Line> {
+        crate::report::summary::of_compare(&sample(), None, None, Some("reports/compare-x/: verdicts.md"))
+    }
+
     #[test]
     fn table_snapshot() {
-        insta::assert_snapshot!(table(&sample()));
+        insta::assert_snapshot!(table(&sample(), &summary()));
     }
 
     #[test]
     fn markdown_snapshot() {
-        insta::assert_snapshot!(markdown(&sample()));
+        insta::assert_snapshot!(markdown(&sample(), &summary()));
+    }
+
+    #[test]
+    fn the_verdict_stays_first_and_the_summary_follows_the_verdict_lines() {
+        let (v, summary) = (sample(), summary());
+        for text in [table(&v, &summary), markdown(&v, &summary)] {
+            assert!(text.lines().next().unwrap().contains("FAIL: 2 regressed"), "{text}");
+            let (warning, summary_at) = (text.find("warning: base ran").unwrap(), text.find("Summary").unwrap());
+            let table_at = text.find('┌').or_else(|| text.find("| benchmark")).unwrap();
+            assert!(warning < summary_at && summary_at < table_at, "{text}");
+        }
     }
 
     #[test]

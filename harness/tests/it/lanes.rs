@@ -72,6 +72,12 @@ fn measuring_costs_are_stated_and_a_benchmark_timed_per_iteration_is_named() {
     assert!(close(o.alloc_share.unwrap(), 3.0 * pair / m.ns_per_op.as_ref().unwrap().median), "{o:?}");
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("measurement overhead: the clock ("), "{table}");
+    // The summary comes first, with the overhead's line and the results file.
+    assert!(
+        table.starts_with("Summary\n=======\nmeasured: 1 benchmark in 1 suite (fixture); lanes wall, alloc"),
+        "{table}"
+    );
+    assert!(table.contains("\nmeasurement overhead: at most ") && table.contains("\nresults: "), "{table}");
 
     let (r, out) = run(&["--lanes", "wall,alloc", "--filter", "per-iteration"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -4,6 +4,7 @@
 mod adopter;
 mod baseline;
 mod boundary;
+mod browser;
 mod cli;
 mod lanes;
 mod processes;

@@ -61,6 +61,9 @@ fn the_fixture_s_costs_land_in_their_categories() {
     assert_eq!((sum[0].0.as_str(), sum[0].1), ("application", 1.0), "{sum:?}");
     let md = std::fs::read_to_string(dir.path().join("profile.md")).unwrap();
     assert!(md.contains("## fixture/alloc3x100") && md.contains("| allocation |"), "{md}");
+    // The summary opens the file, the decision first.
+    assert!(md.starts_with("# Where the instructions go\n\n**Summary**\n\n- **decision:** fixture ("), "{md}");
+    assert!(md.contains("- **largest costs:** ") && md.contains("- **files:** "), "{md}");
     let svg = format!("{}.svg", cargo_benchgate::meta::file_stem("fixture/alloc3x100"));
     assert!(svg.starts_with("fixture_alloc3x100-"), "{svg}");
     assert!(dir.path().join(&svg).exists() && md.contains("**Primary recommendation**"), "{md}");

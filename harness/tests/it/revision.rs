@@ -208,6 +208,16 @@ fn compare_flags_exactly_the_changed_routines_against_the_merge_base_and_nothing
     for f in ["base.json", "head.json", "verdicts.md"] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
+    // The verdict first, the summary after the verdict lines, with the largest regressions and where
+    // the files are; the same summary in report.html and at the end of the terminal output.
+    assert!(md.lines().next().unwrap().contains("FAIL"), "{md}");
+    let summary = &md[md.find("**Summary**").expect("a summary")..];
+    assert!(md.find("policy:").unwrap() < md.find("**Summary**").unwrap(), "{md}");
+    assert!(summary.contains("- **largest regressions:** demo/"), "{md}");
+    assert!(summary.contains(&format!("- **files:** {}", out_dir.display())), "{md}");
+    assert!(html.contains("<h2>Summary</h2>") && html.contains("<strong>largest regressions:</strong> demo/"));
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(terminal.starts_with("FAIL") && terminal.contains("\nSummary\n=======\nmeasured: "), "{terminal}");
     let head: cargo_benchgate::model::Results =
         cargo_benchgate::model::Results::load(&out_dir.join("head.json")).unwrap();
     let w = head.benchmarks[0].metrics.ns_per_op.as_ref().unwrap();
