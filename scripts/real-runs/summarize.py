@@ -19,9 +19,9 @@ from pathlib import Path
 # The injected changes (compression-injected.patch) and the benchmark ids each touches.
 CHANGES = {
     "1: +1 allocation in snappy compress": "compression/snappy/compress/",
-    "2: zstd-1 compress, a 32nd of the input again": "compression/zstd-1/compress/",
-    "3: lz4 reused compress, a 64th of the input first": "compression/lz4/compress-reused/",
-    "4: zlib-6 reused compress, a 128th of the input first": "compression/zlib-6/compress-reused/",
+    "2: zstd-1 compress, a checksum over a 32nd of the input": "compression/zstd-1/compress/",
+    "3: lz4 reused compress, a checksum over a 48th of the input": "compression/lz4/compress-reused/",
+    "4: zlib-6 reused compress, a checksum over a quarter of the input": "compression/zlib-6/compress-reused/",
 }
 
 
