@@ -21,17 +21,16 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, WallSettings};
-use crate::driver::{self, BenchBinary, DriverError, Event, Index, LaneOutcome, Workspace};
+use crate::driver::{self, BenchBinary, DriverError, Event, Index, LaneOutcome};
 use crate::measure::instr;
 use crate::model::{BenchResult, Lane, Results, RunMode};
 use crate::protocol::{DeclInfo, Outcome};
 use crate::stats::{self, SplitMix64};
 
-/// One side of the comparison: a built workspace and the results file it fills.
+/// One side of the comparison: its built binaries and the results file it fills.
 pub struct Side<'a> {
     /// `base` or `head`, for messages.
     pub label: &'static str,
-    pub ws: &'a Workspace,
     pub index: &'a Index,
     pub results: Results,
     pub out: PathBuf,
@@ -51,6 +50,8 @@ pub struct Options {
     pub seed: u64,
     /// Where deterministic-lane outcomes are cached by code digest.
     pub cache_dir: PathBuf,
+    /// Where the pass makes its scratch directory (`driver::scratch_dir`): the state directory.
+    pub state_dir: PathBuf,
     /// Measure the wall time of benchmarks whose binary is the same on both sides (`--force`: A/A
     /// checks). Without it they are not measured, and the budget goes to the binaries that changed.
     pub measure_identical: bool,
@@ -342,7 +343,7 @@ pub fn run<'a>(
 ) -> Result<(), DriverError> {
     let started = Instant::now();
     let mut rng = SplitMix64::new(opts.seed);
-    let scratch = driver::scratch_dir(&head.ws.state_dir())?;
+    let scratch = driver::scratch_dir(&opts.state_dir)?;
     driver::ensure_dir(&opts.cache_dir)?;
     // The gate judges instructions, not estimated cycles: no cache simulation, which makes callgrind
     // two to three times slower.

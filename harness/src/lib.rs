@@ -4,6 +4,7 @@
 //! revision comparisons and bisection. Installed as `cargo benchgate` (and `benchgate`); bench files
 //! depend on the small `benchgate` crate only. See README.md and ARCHITECTURE.md.
 
+pub mod archive;
 pub mod baseline;
 pub mod bisect;
 pub mod cli;

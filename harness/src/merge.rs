@@ -1,6 +1,8 @@
 //! Sharding and merging: `run --shard I/N` measures every N-th benchmark of the selection (sorted by id,
 //! starting at the I-th), and `benchgate merge` recombines the shards' results files into the results
 //! of one run. Shards must come from one build of one revision; a benchmark in two shards is a conflict.
+//! [`assign`] spreads an archived comparison's benchmarks over shards by expected cost (`run --archive
+//! FILE --shard I/N`), the same way on every machine of the matrix.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -34,6 +36,49 @@ impl Shard {
     pub fn takes(&self, position: usize) -> bool {
         position % self.count as usize == (self.index - 1) as usize
     }
+}
+
+/// Which shard (1-based) measures each benchmark of an archived comparison: the same answer for the same
+/// arguments on every machine, so each job of a matrix computes its own part and together they cover
+/// every benchmark once.
+///
+/// With expected costs (seconds per benchmark from an earlier run), longest first onto the shard with
+/// the least so far (Graham's LPT rule: within 4/3 of the best possible longest shard), ties broken by
+/// id and by shard number; a benchmark without a cost is taken to cost the median of the known ones.
+/// Without costs, by count: the benchmarks that get wall rounds (`timed`) round-robin in id order, then
+/// the others (counted only) continuing the turn, so every shard gets as many of each kind as can be.
+pub fn assign(
+    ids: &[String],
+    timed: &std::collections::BTreeSet<String>,
+    costs: &std::collections::BTreeMap<String, f64>,
+    count: u32,
+) -> std::collections::BTreeMap<String, u32> {
+    let count = count.max(1) as usize;
+    let mut sorted: Vec<&String> = ids.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let known: Vec<f64> =
+        sorted.iter().filter_map(|id| costs.get(*id)).copied().filter(|c| c.is_finite() && *c >= 0.0).collect();
+    let mut out = std::collections::BTreeMap::new();
+    if known.is_empty() {
+        let (first, second): (Vec<&String>, Vec<&String>) = sorted.iter().partition(|id| timed.contains(**id));
+        for (n, id) in first.into_iter().chain(second).enumerate() {
+            out.insert(id.clone(), (n % count) as u32 + 1);
+        }
+        return out;
+    }
+    let median = crate::stats::median(&known);
+    let cost = |id: &str| costs.get(id).copied().filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(median);
+    let mut order: Vec<(&String, f64)> = sorted.iter().map(|id| (*id, cost(id))).collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut load = vec![0.0f64; count];
+    for (id, c) in order {
+        let (shard, _) =
+            load.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1).then(a.0.cmp(&b.0))).expect("at least one shard");
+        load[shard] += c;
+        out.insert(id.clone(), shard as u32 + 1);
+    }
+    out
 }
 
 /// Why shards cannot be merged, naming the files involved.
@@ -104,6 +149,50 @@ pub fn merge(parts: Vec<(PathBuf, Results)>) -> Result<(Results, Vec<String>), M
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assignment_by_count_spreads_timed_and_counted_benchmarks_alike() {
+        let ids: Vec<String> = (0..10).map(|i| format!("s/b{i}")).collect();
+        let timed: std::collections::BTreeSet<String> = ids[..6].iter().cloned().collect();
+        let a = assign(&ids, &timed, &Default::default(), 3);
+        let per =
+            |shard: u32, set: &dyn Fn(&String) -> bool| a.iter().filter(|(id, s)| **s == shard && set(id)).count();
+        for shard in 1..=3 {
+            assert_eq!(per(shard, &|id| timed.contains(id)), 2, "{a:?}");
+        }
+        // The 4 counted-only ones continue the turn: shards 1, 2, 3, 1.
+        assert_eq!([1, 2, 3].map(|s| per(s, &|id| !timed.contains(id))), [2, 1, 1]);
+        // The input's order does not matter.
+        let mut reversed = ids.clone();
+        reversed.reverse();
+        assert_eq!(assign(&reversed, &timed, &Default::default(), 3), a);
+    }
+
+    #[test]
+    fn assignment_by_cost_balances_the_longest_shard() {
+        let ids: Vec<String> = ["a", "b", "c", "d", "e", "f", "new"].map(String::from).to_vec();
+        let costs: std::collections::BTreeMap<String, f64> =
+            [("a", 8.0), ("b", 7.0), ("c", 6.0), ("d", 5.0), ("e", 4.0), ("f", f64::NAN)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into_iter()
+                .collect();
+        let a = assign(&ids, &Default::default(), &costs, 2);
+        // LPT: a(8)->1, b(7)->2, c(6)->2 (13), d(5)->1 (13), the unknown `f` and `new` cost the median 6:
+        // new (ids break ties: `f` < `new`) f->1 (19), new->2 (19), e(4)->1 (23).
+        let load = |s: u32| -> f64 {
+            a.iter()
+                .filter(|(_, x)| **x == s)
+                .map(|(id, _)| costs.get(id).copied().filter(|c| c.is_finite()).unwrap_or(6.0))
+                .sum()
+        };
+        assert_eq!(a.len(), 7);
+        assert!((load(1) - load(2)).abs() <= 4.0, "{a:?}");
+        assert_eq!(a["a"], 1);
+        assert_eq!(a["b"], 2);
+        assert_eq!(assign(&ids, &Default::default(), &costs, 2), a, "deterministic");
+        // One shard takes everything.
+        assert!(assign(&ids, &Default::default(), &costs, 1).values().all(|s| *s == 1));
+    }
 
     #[test]
     fn shards_parse_and_partition() {

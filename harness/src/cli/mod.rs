@@ -18,6 +18,7 @@ mod bisect;
 mod history;
 mod profile;
 mod revision;
+mod shards;
 
 /// Exit codes, documented in README.md ("Exit codes").
 pub mod exit_code {
@@ -34,6 +35,11 @@ pub mod exit_code {
     /// A comparison could not judge everything it was given: a benchmark or lane base has and head lacks,
     /// a partial results file, a benchmark that failed in base.
     pub const INCOMPLETE: i32 = 4;
+    /// `verdicts`: a shard of the comparison left no results (its folder is missing, or its job ended
+    /// before writing them): its benchmarks are not judged.
+    pub const SHARD_MISSING: i32 = 5;
+    /// `verdicts`: a shard did not finish (interrupted, or its run failed): judged on what it measured.
+    pub const SHARD_FAILED: i32 = 6;
     /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the results file holds
     /// every benchmark that finished. `baseline save` and `calibrate` interrupted before their renames
     /// replaced no file.
@@ -58,8 +64,10 @@ struct Cli {
 enum Command {
     /// Build the bench targets and print their benchmark ids.
     List(Selection),
-    /// Build the bench targets and record their benchmarks for `exec`.
-    Build,
+    /// Build the bench targets and record their benchmarks for `exec`; with --compare REV --archive
+    /// FILE, build both sides of a comparison and pack them for `run --archive FILE --shard I/N` on other
+    /// machines.
+    Build(BuildArgs),
     /// Measure benchmarks in the requested lanes and write a results file.
     Run(RunArgs),
     /// Run one benchmark's setup once and its routine exactly N times, nothing else (for profilers).
@@ -103,6 +111,17 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         files: Vec<PathBuf>,
         /// The merged results file (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Judge the shards of an archived comparison (`run --archive FILE --shard I/N`, one folder each) in
+    /// one decision: exit 0 pass, 1 regression, 3 a benchmark failed, 4 incomplete, 5 a shard left no
+    /// results, 6 a shard did not finish.
+    Verdicts {
+        /// The shards' output folders.
+        #[arg(required = true, num_args = 1..)]
+        dirs: Vec<PathBuf>,
+        /// Where the verdicts, the merged results and the costs go.
         #[arg(long)]
         out: PathBuf,
     },
@@ -238,6 +257,26 @@ pub(crate) struct Selection {
 }
 
 #[derive(clap::Args)]
+pub(crate) struct BuildArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Build base (the merge-base of REV and HEAD) and head (the working tree) as `run --compare` does.
+    #[arg(long, value_name = "REV", requires = "archive")]
+    compare: Option<String>,
+    /// With --compare: write both sides' bench binaries and what measuring them needs into FILE
+    /// (a .tar.gz), for `run --archive FILE --shard I/N`.
+    #[arg(long, value_name = "FILE", requires = "compare")]
+    archive: Option<PathBuf>,
+    /// With --compare: measure against REV itself, not the merge-base.
+    #[arg(long, requires = "compare")]
+    no_merge_base: bool,
+    /// Expected seconds per benchmark (`costs.json` of an earlier `verdicts` or shard), to assign
+    /// shards by cost rather than by count (repeatable; later files win).
+    #[arg(long, requires = "archive")]
+    costs: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
 pub(crate) struct RunArgs {
     #[command(flatten)]
     selection: Selection,
@@ -258,16 +297,21 @@ pub(crate) struct RunArgs {
     /// With --compare: measure against REV itself, not the merge-base.
     #[arg(long, requires = "compare")]
     no_merge_base: bool,
-    /// With --compare: measure even when base and head binaries are identical (A/A checks).
-    #[arg(long, requires = "compare")]
+    /// With --compare or --archive: measure even when base and head binaries are identical (A/A checks).
+    #[arg(long)]
     force: bool,
-    /// With --compare: time for the whole command, building included, e.g. `90s`, `15m`, `1h`
-    /// (default: `[compare]` settings, 15 minutes, 5 with --quick).
-    #[arg(long, requires = "compare", value_parser = parse_duration)]
+    /// With --compare or --archive: time for the whole command, building included, e.g. `90s`, `15m`,
+    /// `1h` (default: `[compare]` settings, 15 minutes, 5 with --quick).
+    #[arg(long, value_parser = parse_duration)]
     time_budget: Option<std::time::Duration>,
-    /// With --compare: the seed of the rounds' random order (default: from the clock).
-    #[arg(long, requires = "compare")]
+    /// With --compare or --archive: the seed of the rounds' random order (default: from the clock).
+    #[arg(long)]
     seed: Option<u64>,
+    /// Measure shard --shard I/N of an archive (`build --compare REV --archive FILE`) on this machine:
+    /// no cargo, no sources; writes base.json, head.json, shard.json and costs.json into --out
+    /// (default: shard-I-of-N).
+    #[arg(long, value_name = "FILE", conflicts_with = "compare", requires = "shard")]
+    archive: Option<PathBuf>,
 }
 
 /// `90`, `90s`, `15m`, `1h`, `1h30m`: more than zero, at most [`crate::config::MAX_SECONDS`].
@@ -468,8 +512,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(exit_code::OK)
         }
-        Command::Build => {
+        Command::Build(args) => {
             let ws = Workspace::discover(cli.manifest_path.as_deref())?;
+            if let (Some(rev), Some(archive)) = (&args.compare, &args.archive) {
+                let config = load_config(cli.config.as_deref(), &ws)?;
+                let config_path = cli.config.clone().unwrap_or_else(|| ws.root.join("benchgate.toml"));
+                return shards::build_archive(&ws, (&config, &config_path), rev, &args, archive);
+            }
+            if args.selection.shard.is_some() || !args.selection.suite.is_empty() || args.selection.filter.is_some() {
+                bail!(
+                    "`build` builds every bench target; --suite, --filter and --shard select with --compare REV --archive FILE"
+                );
+            }
             let index = ws.build(driver::Build::Plain)?;
             let n: usize = index.binaries.iter().map(|b| b.benchmarks.len()).sum();
             eprintln!("benchgate: {n} benchmarks in {} bench binaries", index.binaries.len());
@@ -503,7 +557,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let status = cmd.status().with_context(|| format!("cannot run {}", bin.exe.display()))?;
             Ok(if status.success() { exit_code::OK } else { exit_code::BENCH_FAILED })
         }
+        Command::Run(args) if args.archive.is_some() => {
+            let lanes = parse_lanes(&args.lanes)?;
+            let archive = args.archive.clone().expect("checked");
+            shards::run_shard(cli.config.as_deref(), &archive, &lanes, &args)
+        }
         Command::Run(args) => run(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
+        Command::Verdicts { dirs, out } => shards::verdicts(&dirs, &out),
         Command::History(cmd) => history::history(cli.manifest_path.as_deref(), cli.config.as_deref(), cmd),
         Command::Trend(args) => history::trend(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
         Command::Bisect(args) => bisect::bisect(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
@@ -675,6 +735,9 @@ fn run(manifest: Option<&Path>, config_file: Option<&Path>, args: RunArgs) -> an
     if let Some(rev) = args.compare.clone() {
         let config_path = config_file.map_or_else(|| ws.root.join("benchgate.toml"), Path::to_owned);
         return revision::run(&ws, (&config, &config_path), &rev, &lanes, &args);
+    }
+    if args.force || args.time_budget.is_some() || args.seed.is_some() {
+        bail!("--force, --time-budget and --seed apply to comparisons: use them with --compare REV or --archive FILE");
     }
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let out = args.out.unwrap_or_else(|| default_run_dir(&ws, &config, "run").join("results.json"));

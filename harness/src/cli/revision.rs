@@ -21,17 +21,39 @@ use crate::profile::ops;
 use crate::report;
 use crate::revision::{self, short};
 
-/// `config`: head's configuration and the file it came from (which may not exist: the defaults).
-pub(super) fn run(
-    ws: &Workspace,
-    (config, config_path): (&Config, &Path),
-    rev: &str,
-    lanes: &[Lane],
-    args: &RunArgs,
-) -> anyhow::Result<i32> {
-    let command_started = std::time::Instant::now();
-    let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
-    let base = revision::resolve(&ws.root, rev, args.no_merge_base)?;
+/// Both sides of a comparison, resolved and built: what `run --compare` measures here and `build
+/// --archive` packs for other machines. Holds the state directory's lock.
+pub(super) struct Prepared {
+    pub base: revision::Base,
+    /// The base's worktree and its copy of the workspace's root (where its configuration lies).
+    pub worktree: PathBuf,
+    pub base_root: PathBuf,
+    /// The workspace's root as the git working tree sees it.
+    pub ws_root: PathBuf,
+    pub base_ws: Workspace,
+    pub base_index: driver::Index,
+    pub head_index: driver::Index,
+    _lock: revision::StateLock,
+}
+
+impl Prepared {
+    /// The verdict's context line: which commits are compared.
+    pub fn context(&self, rev: &str) -> String {
+        let base = &self.base;
+        format!(
+            "base {} ({}), head {}{}",
+            short(&base.commit),
+            if base.via_merge_base { format!("merge-base of {rev}") } else { rev.to_owned() },
+            short(&base.head_commit),
+            if base.head_dirty { " + uncommitted changes" } else { "" }
+        )
+    }
+}
+
+/// Resolves the base (the merge-base of `rev` and HEAD unless `no_merge_base`), prepares its worktree,
+/// and builds both sides as the sides of a comparison.
+pub(super) fn prepare(ws: &Workspace, config: &Config, rev: &str, no_merge_base: bool) -> anyhow::Result<Prepared> {
+    let base = revision::resolve(&ws.root, rev, no_merge_base)?;
     if base.via_merge_base {
         eprintln!(
             "benchgate: base {} ({}): the merge-base of {rev} ({}) and HEAD ({})",
@@ -54,7 +76,7 @@ pub(super) fn run(
 
     let (ws_root, rel_manifest) = manifest_in_repo(ws)?;
     let state = ws.state_dir();
-    let _lock = revision::lock_state(&state, &mut |m| eprintln!("{m}"))
+    let lock = revision::lock_state(&state, &mut |m| eprintln!("{m}"))
         .with_context(|| format!("cannot lock {}", state.display()))?;
     let worktree = state.join("worktrees").join("base");
     revision::prepare_worktree(&ws_root, revision::BASE_WORKTREE, &worktree, &base.commit)?;
@@ -81,12 +103,23 @@ pub(super) fn run(
         .with_context(|| format!("the base commit {} does not build", short(&base.commit)))?;
     eprintln!("benchgate: building head");
     let head_index = ws.build(side(driver::Role::Head)).context("head (the working tree) does not build")?;
+    let base_root = base_manifest.parent().map_or_else(|| worktree.clone(), Path::to_owned);
+    Ok(Prepared { base, worktree, base_root, ws_root, base_ws, base_index, head_index, _lock: lock })
+}
 
-    // The union of both sides' selected benchmarks.
-    let base_sel: BTreeMap<&str, &driver::BenchBinary> =
-        select(&base_index, &args.selection).unwrap_or_default().into_iter().map(|(b, d)| (d.id.as_str(), b)).collect();
-    let head_sel: BTreeMap<&str, &driver::BenchBinary> =
-        select(&head_index, &args.selection)?.into_iter().map(|(b, d)| (d.id.as_str(), b)).collect();
+/// The selected benchmarks of both sides, by id, and their union (sorted); says which exist on one side
+/// only.
+pub(super) fn selected<'a>(
+    prepared: &'a Prepared,
+    selection: &super::Selection,
+) -> anyhow::Result<(SideSelection<'a>, SideSelection<'a>, Vec<String>)> {
+    let base_sel: SideSelection<'a> = select(&prepared.base_index, selection)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(b, d)| (d.id.as_str(), b))
+        .collect();
+    let head_sel: SideSelection<'a> =
+        select(&prepared.head_index, selection)?.into_iter().map(|(b, d)| (d.id.as_str(), b)).collect();
     let ids: BTreeSet<&str> = base_sel.keys().chain(head_sel.keys()).copied().collect();
     if ids.is_empty() {
         bail!("no benchmark matches the selection");
@@ -98,7 +131,29 @@ pub(super) fn run(
             _ => {}
         }
     }
-    let identical = ids.iter().all(|id| match (base_sel.get(id), head_sel.get(id)) {
+    let ids = ids.into_iter().map(str::to_owned).collect();
+    Ok((base_sel, head_sel, ids))
+}
+
+/// One side's selected benchmarks: id to binary.
+pub(super) type SideSelection<'a> = BTreeMap<&'a str, &'a driver::BenchBinary>;
+
+/// `config`: head's configuration and the file it came from (which may not exist: the defaults).
+pub(super) fn run(
+    ws: &Workspace,
+    (config, config_path): (&Config, &Path),
+    rev: &str,
+    lanes: &[Lane],
+    args: &RunArgs,
+) -> anyhow::Result<i32> {
+    let command_started = std::time::Instant::now();
+    let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
+    let prepared = prepare(ws, config, rev, args.no_merge_base)?;
+    let state = ws.state_dir();
+    let (base_sel, head_sel, ids) = selected(&prepared, &args.selection)?;
+    let (base, worktree, base_ws) = (&prepared.base, &prepared.worktree, &prepared.base_ws);
+    let (base_index, head_index) = (&prepared.base_index, &prepared.head_index);
+    let identical = ids.iter().all(|id| match (base_sel.get(id.as_str()), head_sel.get(id.as_str())) {
         (Some(b), Some(h)) => b.same_code(h),
         _ => false,
     });
@@ -123,18 +178,12 @@ pub(super) fn run(
     let results = |m: Meta| Results { schema_version: SCHEMA_VERSION, meta: m, benchmarks: Vec::new() };
     let mut base_side = Side {
         label: "base",
-        ws: &base_ws,
-        index: &base_index,
-        results: results(meta(&worktree, &base_ws)),
+        index: base_index,
+        results: results(meta(worktree, base_ws)),
         out: out_dir.join("base.json"),
     };
-    let mut head_side = Side {
-        label: "head",
-        ws,
-        index: &head_index,
-        results: results(meta(&ws.root, ws)),
-        out: out_dir.join("head.json"),
-    };
+    let mut head_side =
+        Side { label: "head", index: head_index, results: results(meta(&ws.root, ws)), out: out_dir.join("head.json") };
     let budget = args.time_budget.unwrap_or_else(|| {
         std::time::Duration::from_secs(match mode {
             RunMode::Full => config.compare.time_budget_s,
@@ -152,6 +201,7 @@ pub(super) fn run(
         max_rounds: config.compare.rounds,
         seed,
         cache_dir: state.join("cache"),
+        state_dir: state.clone(),
         measure_identical: args.force,
     };
     eprintln!(
@@ -164,7 +214,6 @@ pub(super) fn run(
         out_dir.display()
     );
     driver::handle_interrupts();
-    let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
     let mut progress = Progress::default();
     let started = std::time::Instant::now();
     interleave::run(&mut base_side, &mut head_side, &ids, config, &opts, &mut |e| progress.print(e))?;
@@ -176,16 +225,9 @@ pub(super) fn run(
     let noise = crate::baseline::ClassDir::new(&ws.root.join(&config.baseline.dir), &class).noise()?;
     let policy = Policy { accept: &config.accept, noise: noise.as_ref(), ..Policy::new(&config.gate) };
     let mut verdicts = crate::compare::compare(&base_side.results, &head_side.results, &policy);
-    verdicts.context.push(format!(
-        "base {} ({}), head {}{}",
-        short(&base.commit),
-        if base.via_merge_base { format!("merge-base of {rev}") } else { rev.to_owned() },
-        short(&base.head_commit),
-        if base.head_dirty { " + uncommitted changes" } else { "" }
-    ));
+    verdicts.context.push(prepared.context(rev));
     // What changed in the policy goes first: a head that loosens its own gate must say so.
-    let base_root = base_manifest.parent().unwrap_or(&worktree);
-    for line in policy_changes(&ws_root, base_root, config_path, config, &class).into_iter().rev() {
+    for line in policy_changes(&prepared.ws_root, &prepared.base_root, config_path, config, &class).into_iter().rev() {
         verdicts.warnings.insert(0, line);
     }
     let deadline = command_started + budget.saturating_sub(REPORT_TIME);
@@ -218,7 +260,13 @@ fn report_files(dir: &Path, attributed: bool) -> String {
 /// What head's policy changes against base's: the configuration file (at the same place in base's
 /// checkout) and the runner class's noise floors. One line per change, each saying it is a policy
 /// change; a file that cannot be compared says so rather than hiding the change.
-fn policy_changes(head_root: &Path, base_root: &Path, config_path: &Path, config: &Config, class: &str) -> Vec<String> {
+pub(super) fn policy_changes(
+    head_root: &Path,
+    base_root: &Path,
+    config_path: &Path,
+    config: &Config,
+    class: &str,
+) -> Vec<String> {
     let read = |p: &Path| match std::fs::read_to_string(p) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -272,7 +320,7 @@ const MAX_ATTRIBUTED: usize = 5;
 /// at the shortest plans 22 s past it before the pass paid long benchmarks' minimum rounds from the
 /// others' shares, 1 s after); the report took about 1 s; five attributions (both sides at once) 17 s
 /// in quick mode.
-fn budget_reserve(budget: std::time::Duration) -> std::time::Duration {
+pub(super) fn budget_reserve(budget: std::time::Duration) -> std::time::Duration {
     (budget / 30).clamp(std::time::Duration::from_secs(5), std::time::Duration::from_secs(30))
 }
 
@@ -430,7 +478,7 @@ fn both_sides<T: Send>(
 
 /// The report folder's verdict files: JSON, markdown (the job summary and the pull-request comment, with
 /// the attribution of regressions), and the single-file HTML report with its charts.
-fn write_report(
+pub(super) fn write_report(
     dir: &Path,
     verdicts: &crate::compare::Verdicts,
     base: &crate::model::Results,
@@ -460,7 +508,7 @@ fn write_report(
 /// An identifier unique to this job, which both sides' files carry so that `compare` pairs their rounds:
 /// 128 random bits (from the standard library's per-process random hash keys, which the OS seeds) with
 /// both commits. Never the seed: two jobs run with one `--seed` are still two jobs.
-fn pairing_id(base: &str, head: &str) -> String {
+pub(super) fn pairing_id(base: &str, head: &str) -> String {
     use std::hash::{BuildHasher, Hasher};
     let random = || {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();

@@ -241,6 +241,12 @@ impl Config {
         Config::from_str_over_defaults(&text, path)
     }
 
+    /// A configuration file's text over the defaults, `path` naming it in messages (the copy an archive
+    /// carries, for one).
+    pub fn from_text(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+        Config::from_str_over_defaults(text, path)
+    }
+
     fn from_str_over_defaults(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
         let parse_err = |message: String| ConfigError::Parse { path: path.to_owned(), message };
         let user: toml::Table = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;

@@ -10,6 +10,7 @@ mod lanes;
 mod processes;
 mod profile;
 mod revision;
+mod shards;
 mod suites;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,277 @@
+//! Build once, measure in shards, one verdict: a generated suite of 1,000 cheap benchmarks (three of
+//! them allocate once more per op in head) is archived by `build --compare --archive`, measured as 4
+//! shards one after another with cargo and rustc off PATH, and judged by `verdicts`; the same archive
+//! measured as one shard gives the same comparisons. A missing shard, an interrupted shard and results
+//! of two jobs in one folder each fail the verdict with their own exit code. A small wall-lane archive
+//! shows the shards' rounds judged in one correction over all of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::stderr;
+
+const MANY: &str = r#"
+use benchgate::{Bencher, Harness, black_box};
+
+#[inline(never)]
+fn work(n: u64) -> u64 {
+    (0..n).fold(0u64, |a, i| a.wrapping_add(black_box(i).wrapping_mul(3)))
+}
+
+const INJECTED: &[u64] = &[@INJECT@];
+
+fn many(h: &mut Harness) {
+    let mut s = h.suite("many");
+    for i in 0..1000u64 {
+        let extra = INJECTED.contains(&i);
+        s.bench(&format!("b{i:04}"), |b: &mut Bencher| {
+            b.iter(|| {
+                if extra {
+                    black_box(Vec::<u8>::with_capacity(64));
+                }
+                work(black_box(20 + i % 5))
+            })
+        });
+    }
+}
+
+benchgate::main!(many);
+"#;
+
+const INJECTED: [&str; 3] = ["many/b0017", "many/b0503", "many/b0998"];
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A repository whose `main` holds the suite and whose branch `change` injects the extra allocations.
+fn repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(p.join("benches")).unwrap();
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    std::fs::write(p.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        p.join("Cargo.toml"),
+        format!(
+            "[workspace]\n\n[package]\nname = \"sharded\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"many\"\nharness = false\n\n\
+             [profile.bench]\ndebug = \"line-tables-only\"\n",
+            harness.join("../benchgate").display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
+    git(p, &["init", "-q", "-b", "main"]);
+    git(p, &["config", "user.email", "t@example.com"]);
+    git(p, &["config", "user.name", "t"]);
+    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "")).unwrap();
+    git(p, &["add", "."]);
+    git(p, &["commit", "-qm", "base"]);
+    git(p, &["checkout", "-qb", "change"]);
+    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "17, 503, 998")).unwrap();
+    git(p, &["commit", "-qam", "three benchmarks allocate once more"]);
+    d
+}
+
+fn benchgate(repo: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+    cmd.env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("shards-target"));
+    cmd.arg("--manifest-path").arg(repo.join("Cargo.toml"));
+    cmd
+}
+
+/// `benchgate run --archive` as a measuring job runs it: cargo and rustc are not on PATH (only the system
+/// directories, where valgrind is), and no cargo variable points at them.
+fn shard(archive: &Path, shard: &str, out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("CARGO") || k.starts_with("RUSTC") || k.starts_with("RUSTUP") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env("PATH", "/usr/bin:/bin");
+    cmd.args(["run", "--archive"]).arg(archive).args(["--shard", shard, "--out"]).arg(out).args(extra);
+    cmd
+}
+
+fn comparisons(dir: &Path) -> BTreeMap<(String, String), String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("verdicts.json")).unwrap()).unwrap();
+    v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let key = (c["id"].as_str().unwrap().to_owned(), c["metric"].as_str().unwrap().to_owned());
+            (key, format!("{} {}", c["verdict"].as_str().unwrap(), c["ratio"]))
+        })
+        .collect()
+}
+
+fn shard_ids(dir: &Path) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("shard.json")).unwrap()).unwrap();
+    v["ids"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_unfinished_shard_fails() {
+    let repo = repo();
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("bench.tar.gz");
+    let out = benchgate(repo.path()).args(["build", "--compare", "main", "--archive"]).arg(&archive).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1000 benchmarks; bench binaries: 1 of base, 1 of head"), "{}", stderr(&out));
+
+    // Four shards, one after another, and the whole archive as one shard.
+    let dirs: Vec<PathBuf> = (1..=4).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, dir) in dirs.iter().enumerate() {
+        let out = shard(&archive, &format!("{}/4", i + 1), dir, &["--lanes", "alloc"]).output().unwrap();
+        assert!(out.status.success(), "shard {}: {}", i + 1, stderr(&out));
+    }
+    let whole = tmp.path().join("whole");
+    let out = shard(&archive, "1/1", &whole, &["--lanes", "alloc"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Every benchmark in exactly one shard, 250 each (by count: no costs yet).
+    let mut seen = BTreeSet::new();
+    for dir in &dirs {
+        let ids = shard_ids(dir);
+        assert_eq!(ids.len(), 250);
+        for id in ids {
+            assert!(seen.insert(id.clone()), "{id} in two shards");
+        }
+    }
+    assert_eq!(seen.len(), 1000);
+
+    let verdicts = |dirs: &[PathBuf], out: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+        cmd.arg("verdicts").args(dirs).arg("--out").arg(out);
+        cmd.output().unwrap()
+    };
+    let (four, one) = (tmp.path().join("v4"), tmp.path().join("v1"));
+    let o4 = verdicts(&dirs, &four);
+    assert_eq!(o4.status.code(), Some(1), "{}", stderr(&o4));
+    let o1 = verdicts(std::slice::from_ref(&whole), &one);
+    assert_eq!(o1.status.code(), Some(1), "{}", stderr(&o1));
+    let (c4, c1) = (comparisons(&four), comparisons(&one));
+    assert_eq!(c4, c1, "four shards and one machine judge alike");
+    let regressed: BTreeSet<&str> =
+        c4.iter().filter(|(_, v)| v.starts_with("regressed")).map(|((id, _), _)| id.as_str()).collect();
+    assert_eq!(regressed, INJECTED.into_iter().collect::<BTreeSet<_>>());
+    let md = std::fs::read_to_string(four.join("verdicts.md")).unwrap();
+    for i in 1..=4 {
+        assert!(md.contains(&format!("shard {i}/4: 250 benchmarks, complete, on ")), "{md}");
+    }
+    // The costs of this run, for the next build: every benchmark.
+    let costs: BTreeMap<String, f64> =
+        serde_json::from_str(&std::fs::read_to_string(four.join("costs.json")).unwrap()).unwrap();
+    assert_eq!(costs.len(), 1000);
+
+    // A shard missing: exit 5, and the first lines say which.
+    let o = verdicts(&dirs[..3], &tmp.path().join("v-missing"));
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("shard 4/4 left no results"), "{text}");
+
+    // A shard interrupted half-way: exit 6 (its status says so), judged on what it measured.
+    let cut = tmp.path().join("s2-cut");
+    let mut child = shard(&archive, "2/4", &cut, &["--lanes", "alloc"]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("benchgate: measuring") {
+            break;
+        }
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    lines.for_each(drop);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let mixed = [dirs[0].clone(), cut.clone(), dirs[2].clone(), dirs[3].clone()];
+    let o = verdicts(&mixed, &tmp.path().join("v-cut"));
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("shard 2/4 did not finish (interrupted)"));
+
+    // Base of one job, head of another, in one folder: refused, nothing is paired across jobs.
+    std::fs::copy(whole.join("head.json"), dirs[1].join("head.json")).unwrap();
+    let o = verdicts(&dirs, &tmp.path().join("v-mixed"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("were not measured in one job"), "{}", stderr(&o));
+
+    // Shards of another archive do not mix with these.
+    let other = tmp.path().join("other.tar.gz");
+    let out = benchgate(repo.path()).args(["build", "--compare", "main", "--archive"]).arg(&other).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = shard(&other, "1/4", &tmp.path().join("o1"), &["--lanes", "alloc"]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verdicts(&[dirs[0].clone(), tmp.path().join("o1")], &tmp.path().join("v-other"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("shards of different archives"), "{}", stderr(&o));
+
+    // With the costs of the first run, the next archive assigns by cost: still every benchmark once.
+    let costed = tmp.path().join("costed.tar.gz");
+    let out = benchgate(repo.path())
+        .args(["build", "--compare", "main", "--archive"])
+        .arg(&costed)
+        .arg("--costs")
+        .arg(four.join("costs.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = shard(&costed, "3/4", &tmp.path().join("c3"), &["--lanes", "alloc"]).output().unwrap();
+    assert!(stderr(&o).contains("assigned by the expected costs of"), "{}", stderr(&o));
+}
+
+#[test]
+fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
+    let repo = repo();
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("wall.tar.gz");
+    // Ten benchmarks, b0000-b0009 (none injected).
+    let out = benchgate(repo.path())
+        .args(["build", "--compare", "main", "--filter", "many/b000", "--archive"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dirs: Vec<PathBuf> = (1..=2).map(|i| tmp.path().join(format!("w{i}"))).collect();
+    for (i, dir) in dirs.iter().enumerate() {
+        let out =
+            shard(&archive, &format!("{}/2", i + 1), dir, &["--lanes", "wall", "--quick", "--time-budget", "30s"])
+                .output()
+                .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // Each shard's rounds carry its own pairing.
+        let head: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("head.json")).unwrap()).unwrap();
+        assert!(head["meta"]["pairing"].as_str().unwrap().ends_with(&format!("/shard-{}-of-2", i + 1)));
+    }
+    let v = tmp.path().join("v");
+    let o = Command::new(env!("CARGO_BIN_EXE_benchgate"))
+        .arg("verdicts")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&v)
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let verdicts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(v.join("verdicts.json")).unwrap()).unwrap();
+    let wall: Vec<&serde_json::Value> =
+        verdicts["comparisons"].as_array().unwrap().iter().filter(|c| c["metric"] == "ns_per_op").collect();
+    assert_eq!(wall.len(), 10, "{verdicts}");
+    // One correction over the candidates of both shards: the policy line names the two-stage test,
+    // and every wall comparison was judged on paired rounds.
+    let policy = verdicts["policy"].as_str().unwrap();
+    assert!(policy.contains("Benjamini-Hochberg"), "{policy}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(v.join("head.json")).unwrap()).unwrap();
+    let ids: BTreeSet<&str> =
+        merged["benchmarks"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 10);
+}
