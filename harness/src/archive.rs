@@ -87,13 +87,13 @@ fn valid_digest(d: &str) -> bool {
     (8..=64).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Base's and head's binaries as the manifest names them, and the files to pack: (digest, built file).
+pub type Packed = (Vec<BenchBinary>, Vec<BenchBinary>, Vec<(String, PathBuf)>);
+
 impl Manifest {
     /// Both sides' binaries renamed to their place in the archive, and the files to pack (digest,
     /// built file), each digest once.
-    pub fn binaries_from(
-        base: &Index,
-        head: &Index,
-    ) -> Result<(Vec<BenchBinary>, Vec<BenchBinary>, Vec<(String, PathBuf)>), String> {
+    pub fn binaries_from(base: &Index, head: &Index) -> Result<Packed, String> {
         let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut side = |index: &Index| -> Result<Vec<BenchBinary>, String> {
             index
@@ -273,8 +273,10 @@ mod tests {
             let mut h = tar::Header::new_gnu();
             h.set_size(data.len() as u64);
             h.set_mode(0o644);
+            // The name written as is: the builder refuses `..`, a hostile archive would not.
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
             h.set_cksum();
-            tar.append_data(&mut h, name, *data).unwrap();
+            tar.append(&h, *data).unwrap();
         }
         tar.into_inner().unwrap().finish().unwrap();
     }

@@ -381,7 +381,14 @@ struct ShardDir {
 pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
     let mut manifest: Option<(PathBuf, Manifest)> = None;
     let mut shards: Vec<ShardDir> = Vec::new();
+    // Folders without a shard's record (a job that failed before writing one): named, not judged.
+    let mut empty: Vec<&PathBuf> = Vec::new();
     for dir in dirs {
+        if !dir.join(MANIFEST).exists() || !dir.join(SHARD_FILE).exists() {
+            eprintln!("benchgate: {} holds no shard's results (no {MANIFEST} or {SHARD_FILE})", dir.display());
+            empty.push(dir);
+            continue;
+        }
         let m = Manifest::load(&dir.join(MANIFEST))?;
         match &manifest {
             None => manifest = Some((dir.clone(), m)),
@@ -412,7 +419,10 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
         }
         shards.push(ShardDir { dir: dir.clone(), record, results });
     }
-    let Some((_, manifest)) = manifest else { bail!("no shard folders given") };
+    let Some((_, manifest)) = manifest else {
+        eprintln!("benchgate: none of the {} folders holds a shard's results: nothing to judge", dirs.len());
+        return Ok(exit_code::SHARD_MISSING);
+    };
     let count = shards[0].record.count;
     let mut by_index: BTreeMap<u32, &ShardDir> = BTreeMap::new();
     for s in &shards {
@@ -507,6 +517,10 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
             ),
         );
     }
+    if !empty.is_empty() {
+        let names: Vec<String> = empty.iter().map(|d| d.display().to_string()).collect();
+        verdicts.incomplete.insert(0, format!("no shard's results in {}", names.join(", ")));
+    }
     if verdicts.verdict == "pass" && !verdicts.incomplete.is_empty() {
         verdicts.verdict = "incomplete".into();
     }
@@ -537,7 +551,7 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot write {}", out.join(COSTS_FILE).display()))?;
     let terminal = super::OutputArgs { format: super::Format::Table, out: None };
     let code = super::emit_with(&verdicts, Some(&base), Some(&head), &terminal, Some(&files))?;
-    Ok(if !missing.is_empty() {
+    Ok(if !missing.is_empty() || !empty.is_empty() {
         exit_code::SHARD_MISSING
     } else if !failed.is_empty() {
         exit_code::SHARD_FAILED

@@ -180,6 +180,18 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("shard 4/4 left no results"), "{text}");
 
+    // A job that failed before its shard wrote anything uploads a folder without results: exit 5 too.
+    let empty = tmp.path().join("s4-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("exit-code"), "2\n").unwrap();
+    let o = verdicts(&[dirs[0].clone(), dirs[1].clone(), dirs[2].clone(), empty], &tmp.path().join("v-empty"));
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("no shard's results in"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
     // A shard interrupted half-way: exit 6 (its status says so), judged on what it measured.
     let cut = tmp.path().join("s2-cut");
     let mut child = shard(&archive, "2/4", &cut, &["--lanes", "alloc"]).stderr(Stdio::piped()).spawn().unwrap();
