@@ -194,6 +194,12 @@ pub fn pack(path: &Path, manifest: &Manifest, files: &[(String, PathBuf)]) -> Re
     let mut buf = gz.finish().map_err(io(path))?;
     buf.flush().map_err(io(path))?;
     drop(buf);
+    // Readable as any other build output (a temporary file is created private).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io(path))?;
+    }
     tmp.as_file().sync_all().map_err(io(path))?;
     let size = tmp.as_file().metadata().map_err(io(path))?.len();
     tmp.persist(path).map_err(|e| ArchiveError::Io { path: path.to_owned(), source: e.error })?;

@@ -312,6 +312,11 @@ pub(crate) struct RunArgs {
     /// (default: shard-I-of-N).
     #[arg(long, value_name = "FILE", conflicts_with = "compare", requires = "shard")]
     archive: Option<PathBuf>,
+    /// With --archive: keep the alloc and instr lanes' counts here, keyed by code digest, machine, C
+    /// library, valgrind and settings, so a later shard on a like machine counts an unchanged binary
+    /// only once (default: a temporary directory, removed after the run).
+    #[arg(long, value_name = "DIR", requires = "archive")]
+    cache_dir: Option<PathBuf>,
 }
 
 /// `90`, `90s`, `15m`, `1h`, `1h30m`: more than zero, at most [`crate::config::MAX_SECONDS`].

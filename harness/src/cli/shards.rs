@@ -256,7 +256,7 @@ pub(super) fn run_shard(
         budget: measuring,
         max_rounds: config.compare.rounds,
         seed,
-        cache_dir: unpacked.path().join("cache"),
+        cache_dir: args.cache_dir.clone().unwrap_or_else(|| unpacked.path().join("cache")),
         state_dir: unpacked.path().to_owned(),
         measure_identical: args.force,
     };
@@ -534,7 +534,20 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let files =
         format!("{}: verdicts.md, report.html, verdicts.json, base.json, head.json, {COSTS_FILE}", out.display());
-    let summary = report::summary::of_compare(&verdicts, Some(&base), Some(&head), Some(&files));
+    let mut summary = report::summary::of_compare(&verdicts, Some(&base), Some(&head), Some(&files));
+    // The merged files span every shard's job: say how the time went, not one span.
+    if let Some(took) = summary.iter_mut().find(|l| l.label == "took") {
+        let times: Vec<(u32, f64)> =
+            by_index.values().filter_map(|s| s.record.seconds.map(|t| (s.record.index, t))).collect();
+        if let Some((longest, t)) = times.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)) {
+            took.text = format!(
+                "{} shards, the longest {} (shard {longest}/{count}), {} in all; base and head interleaved within each shard's job",
+                by_index.len(),
+                report::summary::duration(t.round() as u64),
+                report::summary::duration(times.iter().map(|x| x.1).sum::<f64>().round() as u64),
+            );
+        }
+    }
     revision::write_report(out, &verdicts, &base, &head, &[], &summary)?;
     for (name, r) in [("base.json", &base), ("head.json", &head)] {
         crate::fsutil::write_atomic(&out.join(name), r.to_json().as_bytes())

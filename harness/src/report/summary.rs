@@ -260,7 +260,7 @@ fn span(a: &Meta, b: &Meta) -> Option<String> {
 }
 
 /// `45s`, `2m 13s`, `1h 02m`.
-fn duration(secs: u64) -> String {
+pub fn duration(secs: u64) -> String {
     match secs {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
