@@ -562,8 +562,13 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
     }
     crate::fsutil::write_atomic(&out.join(COSTS_FILE), (serde_json::to_string_pretty(&costs)? + "\n").as_bytes())
         .with_context(|| format!("cannot write {}", out.join(COSTS_FILE).display()))?;
-    let terminal = super::OutputArgs { format: super::Format::Table, out: None };
-    let code = super::emit_with(&verdicts, Some(&base), Some(&head), &terminal, Some(&files))?;
+    // The terminal gets the same summary as the files (emit_with would make its own).
+    println!(
+        "{}\n\n{}",
+        report::verdicts::table(&verdicts, &summary),
+        report::factors::terminal(&verdicts, &base, &head)
+    );
+    let code = super::gate_exit_code(&verdicts);
     Ok(if !missing.is_empty() || !empty.is_empty() {
         exit_code::SHARD_MISSING
     } else if !failed.is_empty() {
