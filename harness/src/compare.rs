@@ -127,6 +127,15 @@ pub struct SuiteSummary {
 }
 
 impl Verdicts {
+    /// Adds evidence that is missing beyond what `compare` saw (a shard without results, for one),
+    /// first in the list; a pass becomes incomplete, as `compare` decides it for its own gaps.
+    pub fn add_incomplete(&mut self, why: String) {
+        self.incomplete.insert(0, why);
+        if self.verdict == "pass" {
+            self.verdict = "incomplete".into();
+        }
+    }
+
     pub fn regressed(&self) -> bool {
         self.comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
     }

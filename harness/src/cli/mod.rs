@@ -319,6 +319,25 @@ pub(crate) struct RunArgs {
     cache_dir: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// The comparison's time budget: `--time-budget`, else `[compare]`'s for the mode.
+    fn budget(&self, config: &Config, mode: RunMode) -> std::time::Duration {
+        self.time_budget.unwrap_or_else(|| {
+            std::time::Duration::from_secs(match mode {
+                RunMode::Full => config.compare.time_budget_s,
+                RunMode::Quick => config.compare.quick_time_budget_s,
+            })
+        })
+    }
+
+    /// The seed of the rounds' order: `--seed`, else from the clock.
+    fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+        })
+    }
+}
+
 /// `90`, `90s`, `15m`, `1h`, `1h30m`: more than zero, at most [`crate::config::MAX_SECONDS`].
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("`{s}` is not a duration like 90s, 15m or 1h30m");

@@ -170,9 +170,7 @@ pub(super) fn run(
 
     let out_dir = args.out.clone().unwrap_or_else(|| default_run_dir(ws, config, "compare"));
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
+    let seed = args.seed();
     let pairing = pairing_id(&base.commit, &base.head_commit);
     let meta = |dir: &Path, side_ws: &Workspace| new_meta(dir, side_ws, mode, lanes, Some(pairing.clone()));
     let results = |m: Meta| Results { schema_version: SCHEMA_VERSION, meta: m, benchmarks: Vec::new() };
@@ -184,12 +182,7 @@ pub(super) fn run(
     };
     let mut head_side =
         Side { label: "head", index: head_index, results: results(meta(&ws.root, ws)), out: out_dir.join("head.json") };
-    let budget = args.time_budget.unwrap_or_else(|| {
-        std::time::Duration::from_secs(match mode {
-            RunMode::Full => config.compare.time_budget_s,
-            RunMode::Quick => config.compare.quick_time_budget_s,
-        })
-    });
+    let budget = args.budget(config, mode);
     // The budget is the whole command's, attribution of regressions and the report included: building
     // came out of it, and measuring keeps back one reserve for the last wall rounds' overshoot and the
     // report and another for attributing regressions.

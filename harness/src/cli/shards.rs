@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -239,17 +239,10 @@ pub(super) fn run_shard(
         Side { label: "base", index: &base_index, results: results(meta(&manifest.base)), out: out.join("base.json") };
     let mut head_side =
         Side { label: "head", index: &head_index, results: results(meta(&manifest.head)), out: out.join("head.json") };
-    let budget = args.time_budget.unwrap_or_else(|| {
-        Duration::from_secs(match mode {
-            RunMode::Full => config.compare.time_budget_s,
-            RunMode::Quick => config.compare.quick_time_budget_s,
-        })
-    });
+    let budget = args.budget(&config, mode);
     // No building and no attribution here: one reserve, for the last rounds' overshoot and the files.
     let measuring = budget.saturating_sub(started.elapsed()).saturating_sub(revision::budget_reserve(budget));
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
+    let seed = args.seed();
     let opts = interleave::Options {
         lanes: lanes.to_vec(),
         mode,
@@ -485,7 +478,7 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
             let held: BTreeSet<&str> = b.benchmarks.iter().chain(&h.benchmarks).map(|x| x.id.as_str()).collect();
             let lost: Vec<&str> = s.record.ids.iter().map(String::as_str).filter(|id| !held.contains(id)).collect();
             if !lost.is_empty() {
-                verdicts.incomplete.push(format!(
+                verdicts.add_incomplete(format!(
                     "shard {}/{count} did not measure {} of its benchmarks: {}",
                     s.record.index,
                     lost.len(),
@@ -495,34 +488,25 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
         }
     }
     for s in &failed {
-        verdicts.incomplete.insert(
-            0,
-            format!(
-                "shard {}/{count} did not finish ({}{}): its benchmarks are judged on what it measured",
-                s.record.index,
-                s.record.status,
-                s.record.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
-            ),
-        );
+        verdicts.add_incomplete(format!(
+            "shard {}/{count} did not finish ({}{}): its benchmarks are judged on what it measured",
+            s.record.index,
+            s.record.status,
+            s.record.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+        ));
     }
     if !missing.is_empty() {
         let ids: Vec<String> = missing.iter().map(|i| format!("{i}/{count}")).collect();
-        verdicts.incomplete.insert(
-            0,
-            format!(
-                "shard{} {} left no results (missing folder, or the job ended before it wrote them): their benchmarks \
+        verdicts.add_incomplete(format!(
+            "shard{} {} left no results (missing folder, or the job ended before it wrote them): their benchmarks \
                  are not judged",
-                if missing.len() == 1 { "" } else { "s" },
-                ids.join(", ")
-            ),
-        );
+            if missing.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        ));
     }
     if !empty.is_empty() {
         let names: Vec<String> = empty.iter().map(|d| d.display().to_string()).collect();
-        verdicts.incomplete.insert(0, format!("no shard's results in {}", names.join(", ")));
-    }
-    if verdicts.verdict == "pass" && !verdicts.incomplete.is_empty() {
-        verdicts.verdict = "incomplete".into();
+        verdicts.add_incomplete(format!("no shard's results in {}", names.join(", ")));
     }
     if verdicts.regressed() {
         verdicts.warnings.push(
