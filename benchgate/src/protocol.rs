@@ -145,4 +145,20 @@ pub struct AllocCounts {
     pub bytes: u64,
     /// Highest number of live heap bytes above the level at the start of counting.
     pub peak_live_bytes: u64,
+    /// Of `allocs`, those made by threads other than the one running the routine (a queue's consumer,
+    /// a pool's workers): how many there are can depend on how the threads were scheduled.
+    #[serde(default)]
+    pub other_threads: u64,
+    /// Threads in the process when counting stopped (Linux; 0 where unknown). With more than one, the
+    /// routine's own allocations can depend on scheduling too (a blocked send registers a waker).
+    #[serde(default)]
+    pub threads: u64,
+}
+
+impl AllocCounts {
+    /// Whether these counts can differ from process to process with the scheduling of threads, so
+    /// that one count is not the whole story: other threads allocated, or were alive.
+    pub fn threaded(&self) -> bool {
+        self.other_threads > 0 || self.threads > 1
+    }
 }

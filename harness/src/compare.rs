@@ -509,7 +509,11 @@ fn scalar(b: &BenchResult, metric: &str, base: f64, head: f64, threshold: f64, v
     }
 }
 
-/// Exact lane: any excess beyond the tolerance (or the calibrated floor, if larger) regresses.
+/// Exact lane: any excess beyond the tolerance (or the calibrated floor, if larger) regresses. A side
+/// counted in several processes (`alloc_runs`: threads took part, so the counts can move with the
+/// scheduling) counts as the range of its runs, and a change counts only when the two sides' ranges lie
+/// apart by more than the tolerance; a side counted once is the range of one value, which is the exact
+/// rule. Seven runs a side apart under no change: 1/C(14,7) = 1/3432 each way ([`driver::ALLOC_RUNS`]).
 fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds, floor: &dyn Fn(&str) -> Option<f64>) -> Vec<Comparison> {
     let mut out = Vec::new();
     let pairs = [
@@ -518,23 +522,55 @@ fn alloc(b: &BenchResult, h: &BenchResult, t: &Thresholds, floor: &dyn Fn(&str) 
     ];
     for (metric, base, head, configured) in pairs {
         let (Some(base), Some(head)) = (base, head) else { continue };
+        let per_op = |c: &crate::model::AllocCounts| {
+            (if metric == "allocs_per_op" { c.allocs } else { c.bytes }) as f64 / c.iters as f64
+        };
+        let range = |r: &BenchResult, value: f64| -> [f64; 2] {
+            r.metrics.alloc_runs.iter().map(per_op).fold([value, value], |[lo, hi], v| [lo.min(v), hi.max(v)])
+        };
+        let ([blo, bhi], [hlo, hhi]) = (range(b, base), range(h, head));
         let noise = floor(metric);
         let tolerance = configured.max(noise.unwrap_or(0.0));
-        let verdict = if head > base + tolerance {
+        let verdict = if hlo > bhi + tolerance {
             Verdict::Regressed
-        } else if head < base - tolerance {
+        } else if hhi < blo - tolerance {
             Verdict::Improved
         } else {
             Verdict::Unchanged
         };
         let mut c = scalar(h, metric, base, head, tolerance, verdict);
         c.noise_floor = noise;
-        if metric == "allocs_per_op" && base == 0.0 && head > 0.0 {
+        if metric == "allocs_per_op" && bhi == 0.0 && hlo > 0.0 {
             c.note = Some("was allocation-free, now allocates".into());
+        }
+        let runs = (b.metrics.alloc_runs.len(), h.metrics.alloc_runs.len());
+        if runs != (0, 0) {
+            let side = |lo: f64, hi: f64, n: usize| {
+                let n = n.max(1);
+                if lo == hi {
+                    format!("{} in {n} run{}", per_op_text(lo), plural(n))
+                } else {
+                    format!("{}-{} over {n} runs", per_op_text(lo), per_op_text(hi))
+                }
+            };
+            add_note(
+                &mut c,
+                format!(
+                    "threads took part, so the counts can move with the scheduling: base {}, head {}; judged on \
+                     the ranges",
+                    side(blo, bhi, runs.0),
+                    side(hlo, hhi, runs.1)
+                ),
+            );
         }
         out.push(c);
     }
     out
+}
+
+/// A per-op count as a note shows it: whole numbers whole, others to three significant digits.
+fn per_op_text(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { crate::report::sig3(v) }
 }
 
 /// Near-exact lane: a relative threshold (or the calibrated floor, if larger). Counts from different
@@ -1191,6 +1227,76 @@ mod tests {
         let c = v.comparisons.iter().find(|c| c.metric == "allocs_per_op").unwrap();
         assert_eq!(c.verdict, Verdict::Regressed);
         assert_eq!(c.note.as_deref(), Some("was allocation-free, now allocates"));
+    }
+
+    /// A benchmark whose alloc lane ran once per given count (allocations per op over 100 iters).
+    fn threaded(rng: &mut SplitMix64, allocs: &[u64]) -> BenchResult {
+        let runs: Vec<crate::model::AllocCounts> = allocs
+            .iter()
+            .map(|&a| crate::model::AllocCounts {
+                iters: 100,
+                allocs: a * 100,
+                frees: a * 100,
+                bytes: a * 6400,
+                peak_live_bytes: 0,
+                other_threads: a * 50,
+                threads: 2,
+            })
+            .collect();
+        let median = crate::driver::median_run(&runs).unwrap();
+        let mut b = bench("q/t", 100.0, 0.1, 20, rng, median.allocs as f64 / 100.0);
+        b.metrics.alloc = Some(median);
+        b.metrics.alloc_runs = runs;
+        b
+    }
+
+    #[test]
+    fn threaded_counts_are_judged_on_their_ranges() {
+        let mut rng = SplitMix64::new(11);
+        let verdict = |base: &[u64], head: &[u64], rng: &mut SplitMix64| {
+            let (a, b) = (results(vec![threaded(rng, base)]), results(vec![threaded(rng, head)]));
+            let v = compare(&a, &b, &Policy::new(&judged()));
+            v.comparisons.into_iter().find(|c| c.metric == "allocs_per_op").unwrap()
+        };
+        // Overlapping ranges: the medians differ (2 against 4), but no count of head lies beyond base's.
+        let c = verdict(&[0, 1, 2, 2, 3, 4, 5], &[1, 3, 4, 4, 4, 5, 5], &mut rng);
+        assert_eq!(c.verdict, Verdict::Unchanged, "{c:?}");
+        let note = c.note.unwrap();
+        assert!(note.contains("base 0-5 over 7 runs, head 1-5 over 7 runs; judged on the ranges"), "{note}");
+        // Apart: every head run allocates more than every base run.
+        assert_eq!(verdict(&[0, 0, 1, 1, 1, 2, 2], &[3, 3, 4, 4, 4, 4, 6], &mut rng).verdict, Verdict::Regressed);
+        assert_eq!(verdict(&[3, 3, 4, 4, 4, 4, 6], &[0, 0, 1, 1, 1, 2, 2], &mut rng).verdict, Verdict::Improved);
+        // From nothing in every base run to something in every head run: called out as before.
+        let c = verdict(&[0; 7], &[1, 1, 2, 1, 1, 1, 3], &mut rng);
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!(c.note.unwrap().starts_with("was allocation-free, now allocates"));
+        // Threads took part, but every run counted the same: as exact as one count.
+        let c = verdict(&[2; 7], &[3; 7], &mut rng);
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!(c.note.unwrap().contains("base 2 in 7 runs, head 3 in 7 runs"));
+        // One side counted once (a baseline from before threads were told apart): its one value.
+        let (a, b) = (
+            results(vec![bench("q/t", 100.0, 0.1, 20, &mut rng, 2.0)]),
+            results(vec![threaded(&mut rng, &[1, 2, 2, 3, 3, 3, 4])]),
+        );
+        let c = compare(&a, &b, &Policy::new(&judged())).comparisons.into_iter().find(|c| c.metric == "allocs_per_op");
+        assert_eq!(c.unwrap().verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn median_run_is_the_middle_one_by_allocations_then_bytes() {
+        let run = |allocs: u64, bytes: u64| crate::model::AllocCounts {
+            iters: 10,
+            allocs,
+            frees: allocs,
+            bytes,
+            peak_live_bytes: 0,
+            other_threads: 0,
+            threads: 2,
+        };
+        let runs = [run(30, 10), run(10, 99), run(20, 5), run(20, 1), run(50, 0)];
+        assert_eq!(crate::driver::median_run(&runs), Some(run(20, 5)));
+        assert_eq!(crate::driver::median_run(&[]), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::measure::instr;
 use crate::model::{
-    BenchResult, Failure, FailureKind, InstrCounts, Lane, Meta, Metrics, Results, RunMode, SCHEMA_VERSION,
+    AllocCounts, BenchResult, Failure, FailureKind, InstrCounts, Lane, Meta, Metrics, Results, RunMode, SCHEMA_VERSION,
     ThroughputRate,
 };
 use crate::protocol::{DeclInfo, Outcome, PROTOCOL_VERSION, Report, ReportBody, flag};
@@ -533,6 +533,12 @@ pub struct RunOptions {
 #[derive(Clone)]
 pub(crate) enum LaneOutcome {
     Done(Outcome),
+    /// The alloc lane of a threaded benchmark, counted in [`ALLOC_RUNS`] processes ([`alloc_outcome`]):
+    /// every run's counts, and the first run's reported figures.
+    Allocs {
+        runs: Vec<AllocCounts>,
+        reported: BTreeMap<String, crate::model::Reported>,
+    },
     /// The instr lane's counts, which the driver takes itself under callgrind.
     Counted(InstrCounts),
     Skipped(String),
@@ -562,6 +568,48 @@ pub(crate) fn lane_outcome(
         }
         Err(failure) => LaneOutcome::Failed(failure),
     })
+}
+
+/// Alloc-lane processes of a benchmark whose counts can move with the scheduling of threads
+/// ([`AllocCounts::threaded`]). Seven, so that under no change the head's seven counts all lie above
+/// the base's seven (the only way `compare` calls such counts changed, ranges apart) with probability
+/// 1/C(14,7) = 1/3432 each way, were the counts exchangeable; one process counts everything else.
+pub const ALLOC_RUNS: usize = 7;
+
+/// Runs the alloc lane of one benchmark: one process, and [`ALLOC_RUNS`] in all when its counts say
+/// threads took part, so that the result holds their spread ([`Metrics::alloc_runs`]) and not one
+/// draw of it. A later run that fails is the lane's outcome.
+pub(crate) fn alloc_outcome(
+    exe: &Path,
+    args: &[String],
+    report: &Path,
+    timeout: Duration,
+    results_file: &Path,
+) -> Result<LaneOutcome, DriverError> {
+    let first = lane_outcome(exe, args, report, timeout, results_file)?;
+    let LaneOutcome::Done(Outcome::Alloc { counts, reported }) = first else { return Ok(first) };
+    if !counts.threaded() {
+        return Ok(LaneOutcome::Done(Outcome::Alloc { counts, reported }));
+    }
+    let mut runs = vec![counts];
+    while runs.len() < ALLOC_RUNS {
+        match lane_outcome(exe, args, report, timeout, results_file)? {
+            LaneOutcome::Done(Outcome::Alloc { counts, .. }) => runs.push(counts),
+            other => return Ok(other),
+        }
+    }
+    Ok(LaneOutcome::Allocs { runs, reported })
+}
+
+/// The run whose counts a result's `allocs_per_op` and `bytes_per_op` give when the lane ran several
+/// times: the median by allocations, then bytes.
+pub(crate) fn median_run(runs: &[AllocCounts]) -> Option<AllocCounts> {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(|a, b| {
+        let per_op = |c: &AllocCounts| (c.allocs as f64 / c.iters as f64, c.bytes as f64 / c.iters as f64);
+        per_op(a).partial_cmp(&per_op(b)).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    sorted.get(sorted.len() / 2).copied()
 }
 
 /// Runs one wall-lane process, a fresh draw of what moves a routine's time from process to process:
@@ -600,6 +648,12 @@ fn drop_cached_pages(path: &Path) {
 pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome) {
     match outcome {
         LaneOutcome::Done(o) => apply(&mut result.metrics, o),
+        LaneOutcome::Allocs { runs, reported } => {
+            if let Some(counts) = median_run(&runs) {
+                apply(&mut result.metrics, Outcome::Alloc { counts, reported });
+            }
+            result.metrics.alloc_runs = runs;
+        }
         LaneOutcome::Counted(counts) if counts.instructions_per_op() < 0.0 => {
             // Only possible when the setup-only runs cost more than the measured runs: not a count a
             // results file may hold (`Results::validate`), so the lane fails and says why.
@@ -803,7 +857,11 @@ pub fn run(
             }
             let report = scratch.path().join(format!("{i}-{lane}.json"));
             let args = lane_args(lane, decl, config, opts.mode, None, &report);
-            let outcome = lane_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?;
+            let outcome = if lane == Lane::Alloc {
+                alloc_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?
+            } else {
+                lane_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?
+            };
             record(&mut result, lane, outcome);
         }
         finish_metrics(&mut result);

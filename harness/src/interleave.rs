@@ -305,7 +305,7 @@ fn cache_path(
         return None;
     }
     let settings = match lane {
-        Lane::Alloc => format!("iters={}", config.alloc_iters(mode)),
+        Lane::Alloc => format!("iters={},threaded_runs={}", config.alloc_iters(mode), driver::ALLOC_RUNS),
         Lane::Instr => {
             let i = config.instr(mode);
             let (version, env) = valgrind.map_or((String::new(), String::new()), |v| {
@@ -735,6 +735,11 @@ enum JobKind {
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Cached {
     Alloc(Outcome),
+    /// A threaded benchmark's alloc lane, every run ([`driver::alloc_outcome`]).
+    Allocs {
+        runs: Vec<crate::protocol::AllocCounts>,
+        reported: std::collections::BTreeMap<String, crate::model::Reported>,
+    },
     Instr(crate::model::InstrCounts),
 }
 
@@ -742,6 +747,9 @@ impl Cached {
     fn of(outcome: &LaneOutcome) -> Option<Cached> {
         match outcome {
             LaneOutcome::Done(o) => Some(Cached::Alloc(o.clone())),
+            LaneOutcome::Allocs { runs, reported } => {
+                Some(Cached::Allocs { runs: runs.clone(), reported: reported.clone() })
+            }
             LaneOutcome::Counted(c) => Some(Cached::Instr(*c)),
             LaneOutcome::Skipped(_) | LaneOutcome::Failed(_) => None,
         }
@@ -750,6 +758,7 @@ impl Cached {
     fn outcome(self) -> LaneOutcome {
         match self {
             Cached::Alloc(o) => LaneOutcome::Done(o),
+            Cached::Allocs { runs, reported } => LaneOutcome::Allocs { runs, reported },
             Cached::Instr(c) => LaneOutcome::Counted(c),
         }
     }
@@ -836,7 +845,7 @@ impl Counting<'_> {
                         let t = Instant::now();
                         let r = match (&job.what, valgrind) {
                             (JobKind::Request { exe, args, report }, _) => {
-                                driver::lane_outcome(exe, args, report, timeout, &job.results_file)
+                                driver::alloc_outcome(exe, args, report, timeout, &job.results_file)
                             }
                             (JobKind::Instr { exe, id }, Some(valgrind)) => {
                                 let scratch = self.scratch;

@@ -15,6 +15,7 @@
 //! process; the wall lane runs with counting off, so timed samples pay only the "off" cost.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use crate::define::Probe;
@@ -27,6 +28,14 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 /// Live bytes since counting was last reset; negative when memory allocated earlier is freed.
 static LIVE: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(0);
+/// Allocations made on threads other than the one that started counting.
+static OTHER: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Set on the thread that started counting. A `const`-initialised `Cell` without a destructor: its
+    /// access never allocates and never fails while the thread lives, so the allocator may read it.
+    static COUNTING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
 
 /// A global allocator that counts allocations while counting is enabled and otherwise only forwards.
 /// `benchgate::main!` installs it over [`System`]; wrap another allocator with [`CountingAlloc::new`].
@@ -48,6 +57,10 @@ impl<A> CountingAlloc<A> {
 
 #[inline]
 fn on_alloc(size: usize) {
+    // A thread being torn down (its thread-locals gone) is not the counting thread either.
+    if !COUNTING_THREAD.try_with(Cell::get).unwrap_or(false) {
+        OTHER.fetch_add(1, Relaxed);
+    }
     ALLOCS.fetch_add(1, Relaxed);
     BYTES.fetch_add(size as u64, Relaxed);
     let live = LIVE.fetch_add(size as i64, Relaxed) + size as i64;
@@ -105,21 +118,45 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     }
 }
 
-/// Resets the counters and starts counting.
+/// Resets the counters and starts counting; the calling thread is the counting thread (allocations of
+/// any other thread are counted too, and also as [`other_thread_allocs`]).
 pub fn start_counting() {
-    for c in [&ALLOCS, &FREES, &BYTES] {
+    for c in [&ALLOCS, &FREES, &BYTES, &OTHER] {
         c.store(0, Relaxed);
     }
     LIVE.store(0, Relaxed);
     PEAK.store(0, Relaxed);
+    COUNTING_THREAD.with(|c| c.set(true));
     ENABLED.store(true, Relaxed);
 }
 
 /// Stops counting and returns `(allocs, frees, bytes, peak_live_bytes)` since [`start_counting`].
 pub fn stop_counting() -> (u64, u64, u64, u64) {
     ENABLED.store(false, Relaxed);
+    COUNTING_THREAD.with(|c| c.set(false));
     let peak = PEAK.load(Relaxed).max(0) as u64;
     (ALLOCS.load(Relaxed), FREES.load(Relaxed), BYTES.load(Relaxed), peak)
+}
+
+/// Of the allocations counted between [`start_counting`] and [`stop_counting`], those made by other
+/// threads than the one that started counting.
+pub fn other_thread_allocs() -> u64 {
+    OTHER.load(Relaxed)
+}
+
+/// The number of threads of this process (Linux: from `/proc/self/stat`; 0 elsewhere or when it cannot
+/// be read). It allocates: call it with counting stopped.
+pub fn process_threads() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        // Field 20 of stat(5); the fields after the command's closing parenthesis start at field 3.
+        std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| s.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(17)?.parse().ok()))
+            .unwrap_or(0)
+    }
+    #[cfg(not(target_os = "linux"))]
+    0
 }
 
 /// Whether [`CountingAlloc`] is this process's global allocator: a bench binary with its own `main` and
@@ -140,6 +177,9 @@ pub(crate) struct Counter {
     peak: u64,
     /// Live bytes carried over from earlier measured parts, so the peak spans the whole loop.
     live: i64,
+    other: u64,
+    /// The most threads the process had at the end of any measured part.
+    threads: u64,
 }
 
 impl Probe for Counter {
@@ -150,6 +190,9 @@ impl Probe for Counter {
     fn stop(&mut self) {
         let (a, f, b, peak) = stop_counting();
         let live_here = LIVE.load(Relaxed);
+        self.other += other_thread_allocs();
+        // Read with counting stopped: it allocates.
+        self.threads = self.threads.max(process_threads());
         self.allocs += a;
         self.frees += f;
         self.bytes += b;
@@ -160,6 +203,14 @@ impl Probe for Counter {
 
 impl Counter {
     pub(crate) fn finish(self, iters: u64) -> AllocCounts {
-        AllocCounts { iters, allocs: self.allocs, frees: self.frees, bytes: self.bytes, peak_live_bytes: self.peak }
+        AllocCounts {
+            iters,
+            allocs: self.allocs,
+            frees: self.frees,
+            bytes: self.bytes,
+            peak_live_bytes: self.peak,
+            other_threads: self.other,
+            threads: self.threads,
+        }
     }
 }

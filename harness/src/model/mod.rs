@@ -19,13 +19,14 @@ pub use noise::{Floor, NOISE_SCHEMA_VERSION, NoiseFloors};
 use serde::{Deserialize, Serialize};
 
 /// The version of the results format this build writes. Bump it when the shape changes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Older versions this build still reads: their files are valid files of the current shape (version 2
 /// only added the optional `ns_per_op.rounds` and `meta.pairing`; version 3 the optional
 /// `metrics.latency`, `metrics.reported` and `meta.libraries`; version 4 the optional `metrics.overhead`;
-/// version 5 the optional `ns_per_op.confirm_from` and `meta.screen_p`).
-pub const READS_SCHEMA_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
+/// version 5 the optional `ns_per_op.confirm_from` and `meta.screen_p`; version 6 the optional
+/// `metrics.alloc_runs`, `alloc.other_threads` and `alloc.threads`).
+pub const READS_SCHEMA_VERSIONS: [u32; 6] = [1, 2, 3, 4, 5, 6];
 
 /// One run of one or more benchmarks: where and how it ran, and what each benchmark measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -241,6 +242,10 @@ pub struct Metrics {
     /// What measuring the wall time cost, as a share of the median ns/op (schema version 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<Overhead>,
+    /// Every alloc-lane run of a benchmark whose counts threads took part in (`alloc.other_threads`,
+    /// `alloc.threads`), counted in several processes; `alloc` is the median run (schema version 6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alloc_runs: Vec<AllocCounts>,
 }
 
 /// What the wall lane's measurement adds to the time it measures, calibrated in each wall process
@@ -556,6 +561,14 @@ impl Metrics {
         {
             return Some("alloc.iters is 0: allocations are counted over at least one iteration".into());
         }
+        if self.alloc_runs.iter().any(|a| a.iters == 0) {
+            return Some(
+                "alloc_runs holds a run of 0 iters: allocations are counted over at least one iteration".into(),
+            );
+        }
+        if !self.alloc_runs.is_empty() && self.alloc.is_none() {
+            return Some("alloc_runs without alloc: the runs' median is the alloc lane's figure".into());
+        }
         if let Some(i) = &self.instr
             && i.iters[1] <= i.iters[0]
         {
@@ -822,13 +835,13 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_rejected_by_number() {
-        let text = minimal().to_json().replacen("\"schema_version\": 5", "\"schema_version\": 99", 1);
+        let text = minimal().to_json().replacen("\"schema_version\": 6", "\"schema_version\": 99", 1);
         let e = Results::parse(&text).unwrap_err();
         assert!(matches!(e, LoadErrorKind::SchemaVersion { found: 99, expected: SCHEMA_VERSION }), "{e}");
-        assert!(e.to_string().contains("writes version 5 and reads versions 1, 2, 3, 4 and 5"), "{e}");
-        // Versions 1 to 4 are version 5 without the optional fields added since: still read.
-        for old in [1, 2, 3, 4] {
-            let text = minimal().to_json().replacen("\"schema_version\": 5", &format!("\"schema_version\": {old}"), 1);
+        assert!(e.to_string().contains("writes version 6 and reads versions 1, 2, 3, 4, 5 and 6"), "{e}");
+        // Versions 1 to 5 are version 6 without the optional fields added since: still read.
+        for old in [1, 2, 3, 4, 5] {
+            let text = minimal().to_json().replacen("\"schema_version\": 6", &format!("\"schema_version\": {old}"), 1);
             assert!(Results::parse(&text).is_ok(), "version {old}");
         }
         assert!(matches!(Results::parse("{}"), Err(LoadErrorKind::NoSchemaVersion(..))));

@@ -231,6 +231,8 @@ mod tests {
                         frees: 200,
                         bytes: 153_600,
                         peak_live_bytes: 2048,
+                        other_threads: 0,
+                        threads: 1,
                     }),
                     instructions_per_op: Some(10_450.5),
                     instr: Some(InstrCounts {

@@ -90,7 +90,7 @@ pub fn format_rate(rate: ThroughputRate) -> String {
 }
 
 /// Three significant digits, at least one decimal below 100.
-fn sig3(v: f64) -> String {
+pub(crate) fn sig3(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {

@@ -293,7 +293,15 @@ mod tests {
             };
         }
         let m = &mut r.benchmarks[0].metrics;
-        m.alloc = Some(AllocCounts { iters: 100, allocs: 300, frees: 300, bytes: 30_000, peak_live_bytes: 2048 });
+        m.alloc = Some(AllocCounts {
+            iters: 100,
+            allocs: 300,
+            frees: 300,
+            bytes: 30_000,
+            peak_live_bytes: 2048,
+            other_threads: 0,
+            threads: 1,
+        });
         m.latency =
             Some(LatencySummary { count: 1000, kept: 1000, mean: 60.0, p50: 50.0, p95: 95.0, p99: 99.0, max: 1500.0 });
         m.reported.insert("disk_bytes".into(), Reported { value: 7.7e6, unit: Unit::Bytes });

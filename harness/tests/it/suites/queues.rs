@@ -66,12 +66,16 @@ fn queues_suite_reports_every_metric() {
         assert_eq!(counts.frees, blocks, "{id}: {counts:?}");
         assert_eq!(counts.bytes, blocks * LIST_BLOCK_BYTES, "{id}: {counts:?}");
         assert!(bench(&results, &id).metrics.throughput.is_none(), "{id}: no throughput declared");
+        // One thread, its own allocations only: counted once, exactly.
+        assert_eq!((counts.threads, counts.other_threads), (1, 0), "{id}: {counts:?}");
+        assert!(bench(&results, &id).metrics.alloc_runs.is_empty(), "{id}: one thread, one count");
 
         // Cross-thread throughput: one op moves a batch, so the rate is in messages per second.
         let id = format!("queues/{kind}/spsc-throughput/{SMALL_BATCH}");
         let b = bench(&results, &id);
         assert!(matches!(b.metrics.throughput, Some(ThroughputRate::ElementsPerSec(r)) if r > 0.0), "{id}");
         check_cross_thread_allocs(kind, &id, alloc(&results, &id));
+        check_counted_in_several_runs(&id, &results);
 
         // Latency: one event per message of every measured op, percentiles in order.
         let id = format!("queues/{kind}/latency/{SMALL_BATCH}");
@@ -88,6 +92,7 @@ fn queues_suite_reports_every_metric() {
         assert!(matches!(b.metrics.throughput, Some(ThroughputRate::ElementsPerSec(_))), "{id}");
         // The recorder is off in the alloc lane, so the counts are the queue's own.
         check_cross_thread_allocs(kind, &id, alloc(&results, &id));
+        check_counted_in_several_runs(&id, &results);
     }
 
     // The persistent queue: every op verifies every record (order and bytes) or panics, and the
@@ -101,6 +106,16 @@ fn queues_suite_reports_every_metric() {
     assert!(file.unit == Unit::Bytes && file.value > 10_000.0 && file.value < 16.0 * 1024.0 * 1024.0, "{id}: {file:?}");
     assert!(matches!(m.throughput, Some(ThroughputRate::ElementsPerSec(r)) if r > 0.0), "{id}");
     assert!(m.allocs_per_op.unwrap() > 0.0, "{id}: redb allocates its pages and transactions");
+}
+
+/// A benchmark with a producer thread: its counts can move with the scheduling, so the alloc lane ran
+/// in several processes, every one of which saw the producer, and the median run is the one given.
+fn check_counted_in_several_runs(id: &str, results: &Results) {
+    let b = bench(results, id);
+    let runs = &b.metrics.alloc_runs;
+    assert_eq!(runs.len(), cargo_benchgate::driver::ALLOC_RUNS, "{id}: {runs:?}");
+    assert!(runs.iter().all(|r| r.threads >= 2), "{id}: {runs:?}");
+    assert!(runs.contains(&b.metrics.alloc.unwrap()), "{id}: the median is one of the runs");
 }
 
 /// Allocations of the cross-thread benchmarks, where they are fixed. The alloc lane counts
