@@ -615,7 +615,7 @@ enum Kind {
     /// Two stages, not a candidate: unchanged if the screen's interval shows it, never a change.
     Cleared { screen: RoundTest },
     /// Two stages, a candidate without (enough) confirmation rounds: not judged.
-    Unconfirmed { screen: RoundTest },
+    Unconfirmed,
     /// One stage of paired rounds (files written before the two stages).
     Paired(RoundTest),
     /// Separate runs: Welch's t-test on round medians.
@@ -733,7 +733,7 @@ fn wall_evidence(
             cb.len()
         );
         let c = round_row(h, &sb, &screen, threshold, note);
-        return Some(WallEvidence { c, kind: Kind::Unconfirmed { screen } });
+        return Some(WallEvidence { c, kind: Kind::Unconfirmed });
     }
     let note = format!("screen p {:.2} over {} rounds: not a candidate", screen.p_value, screen.rounds);
     let c = round_row(h, &sb, &screen, threshold, note);
@@ -776,7 +776,7 @@ fn judge_walls(
                 confirm_rounds.push(confirm.rounds as f64);
             }
             Kind::Cleared { .. } => counts.screened += 1,
-            Kind::Unconfirmed { .. } => {
+            Kind::Unconfirmed => {
                 counts.screened += 1;
                 counts.unconfirmed += 1;
             }
@@ -802,7 +802,9 @@ fn judge_walls(
                 let stages = [screen_stage(*screen_rounds), Stage { rounds: confirm.rounds, alpha: fdr / k }];
                 stats::power::paired_mde(&stages, confirm.sigma, t, POWER)
             }
-            Kind::Cleared { screen } | Kind::Unconfirmed { screen } => {
+            // A candidate without confirmation rounds could not be flagged in this run: no MDE.
+            Kind::Unconfirmed => None,
+            Kind::Cleared { screen } => {
                 let n2 = typical_confirm.unwrap_or(screen.rounds);
                 let alpha = fdr / (counts.confirmed + 1) as f64;
                 let stages = [screen_stage(screen.rounds), Stage { rounds: n2, alpha }];
@@ -836,7 +838,7 @@ fn judge_walls(
                 c.note = Some(why.clone());
                 Verdict::Inconclusive
             }
-            Kind::Unconfirmed { .. } => Verdict::Inconclusive,
+            Kind::Unconfirmed => Verdict::Inconclusive,
             Kind::Cleared { .. } => {
                 if within(&c) {
                     Verdict::Unchanged
@@ -846,7 +848,7 @@ fn judge_walls(
             }
             _ => judge_wall(&c, fdr),
         };
-        if c.mde.is_none() && !matches!(kind, Kind::Untested(_)) {
+        if c.mde.is_none() && !matches!(kind, Kind::Untested(_) | Kind::Unconfirmed) {
             add_note(&mut c, "too few rounds to detect any change at the alpha applied".into());
         }
         if matches!(c.verdict, Verdict::Regressed | Verdict::Improved) {

@@ -55,6 +55,10 @@ pub struct Options {
     /// Measure the wall time of benchmarks whose binary is the same on both sides (`--force`: A/A
     /// checks). Without it they are not measured, and the budget goes to the binaries that changed.
     pub measure_identical: bool,
+    /// How many shards' candidates one verdict corrects over together: 1 for `run --compare`, N for
+    /// shard I/N of an archive. The confirmation plans for the alpha of a family this many times its own
+    /// candidates (what `verdicts` applies when the shards flag alike), not of its own candidates alone.
+    pub shards: u32,
 }
 
 /// Screening rounds never go below this: from 6 pairs the sign test's interval (their range) covers
@@ -603,9 +607,12 @@ struct Confirm<'r, 'a> {
 }
 
 /// The confirmation stage: fresh rounds for each candidate the screen flagged, numbered on from its
-/// screening rounds, with an even share of `left`, up to `opts.max_rounds` each. Says which candidates
-/// could not get the rounds that detect a change of twice their threshold with 80% power at the alpha
-/// the correction over the candidates applies.
+/// screening rounds, with an even share of `left`, up to `opts.max_rounds` each, and never fewer than the
+/// sign test needs to reach the alpha the correction over the candidates applies
+/// ([`stats::power::sign_floor`]): fewer could not make any change significant, so when `left` cannot
+/// give every candidate that many, the candidates with the costliest rounds get none (named, not judged)
+/// and the others get their floor. Says which candidates could not get the rounds that detect a change of
+/// twice their threshold with 80% power at that alpha.
 fn confirm(
     timed: &mut [Timed],
     candidates: &[usize],
@@ -617,25 +624,46 @@ fn confirm(
 ) -> Result<(), DriverError> {
     let Confirm { base, head, ids, all, config, opts, scratch } = cx;
     let k = candidates.len();
-    let alpha = config.gate.fdr / k as f64;
+    let family = k * opts.shards.max(1) as usize;
+    let alpha = config.gate.fdr / family as f64;
+    let least = stats::power::sign_floor(alpha, opts.max_rounds as usize);
+    let floor = least.map_or(opts.max_rounds, |n| n as u32).max(MIN_CONFIRM);
+    let floors: Vec<Duration> = candidates.iter().map(|&n| timed[n].per_round() * floor).collect();
+    let dropped = over_budget(&floors, left.mul_f64(FIT_SHARE));
     on_event(Event::Phase {
         text: &format!(
             "screen: {k} of {} benchmarks are candidates (sign test p <= {}); confirming them on fresh rounds, \
-             {}s left",
+             {floor} each at least ({} alpha {}, FDR {} over {family} candidates{}), {}s left",
             timed.len(),
             stats::rounds::SCREEN_P,
+            if least.is_some() {
+                "the fewest over which the sign test can reach"
+            } else {
+                "compare.rounds: too few for the sign test to reach"
+            },
+            fmt_alpha(alpha),
+            config.gate.fdr,
+            if opts.shards > 1 { format!(", as many in each of the {} shards", opts.shards) } else { String::new() },
             left.as_secs()
         ),
     });
     let started = Instant::now();
     let mut short: Vec<String> = Vec::new();
+    let mut unconfirmed: Vec<&str> = Vec::new();
     for (j, &n) in candidates.iter().enumerate() {
+        let skip = dropped.binary_search(&j).is_ok();
+        let rest: Vec<Duration> = (j..k).filter(|m| dropped.binary_search(m).is_err()).map(|m| floors[m]).collect();
         let t = &mut timed[n];
         let id = &ids[t.i];
         on_event(Event::BenchStart { index: j + 1, total: k, id });
-        let allowance = left.saturating_sub(started.elapsed()) / (k - j) as u32;
+        let allowance =
+            if skip { Duration::ZERO } else { floors[j].max(level(left.saturating_sub(started.elapsed()), &rest)) };
         let per_round = t.per_round().max(Duration::from_millis(1));
-        let planned = ((allowance.as_secs_f64() / per_round.as_secs_f64()) as u32).min(opts.max_rounds);
+        let planned = if skip {
+            0
+        } else {
+            ((allowance.as_secs_f64() / per_round.as_secs_f64()) as u32).clamp(floor, opts.max_rounds.max(floor))
+        };
         let threshold = config.gate.thresholds(id, &all[t.i][1].as_ref().map_or(String::new(), |r| r.suite.clone()));
         let threshold = threshold.wall_ratio_interleaved;
         let sigma = t.screen().map_or(0.0, |s| s.sigma);
@@ -649,7 +677,9 @@ fn confirm(
             crate::compare::POWER,
             opts.max_rounds as usize,
         );
-        if needed.is_none_or(|need| planned < need as u32) {
+        if skip {
+            unconfirmed.push(id);
+        } else if needed.is_none_or(|need| planned < need as u32) {
             short.push(match needed {
                 Some(need) => format!("{id} ({planned} of {need})"),
                 None => format!("{id} ({planned}; not even {} would do)", opts.max_rounds),
@@ -659,31 +689,56 @@ fn confirm(
         let (b, h) = (find(base.index, id), find(head.index, id));
         let results = &mut all[t.i];
         let bench_started = Instant::now();
-        if planned >= MIN_CONFIRM {
-            while t.done < from + planned {
-                if t.done - from >= MIN_CONFIRM && bench_started.elapsed() + t.per_round() > allowance {
-                    break;
-                }
-                t.round([(&*base, b), (&*head, h)], results, scratch, config, opts, rng, start_up)?;
+        while t.done < from + planned {
+            if t.done - from >= floor && bench_started.elapsed() + t.per_round() > allowance {
+                break;
             }
+            t.round([(&*base, b), (&*head, h)], results, scratch, config, opts, rng, start_up)?;
         }
         t.finish_into(results, (t.done > from).then_some(from));
         on_event(Event::PairDone { base: results[0].as_ref(), head: results[1].as_ref(), elapsed: t.spent });
         keep(base, head, results)?;
     }
     let mut text = format!("confirmation rounds of {k} candidates took {:.0}s", started.elapsed().as_secs_f64());
+    if least.is_none() {
+        text.push_str(&format!(
+            "; over {} rounds (compare.rounds) the sign test cannot reach alpha {}: a lone change cannot be \
+             confirmed, only many at once (Benjamini-Hochberg's later steps); raise compare.rounds",
+            opts.max_rounds,
+            fmt_alpha(alpha)
+        ));
+    }
+    if !unconfirmed.is_empty() {
+        text.push_str(&format!(
+            "; {} got no confirmation rounds, as the time left could not give every candidate the {floor} a \
+             confirmation needs (the costliest rounds went without; not judged): {}; a larger --time-budget \
+             gives them time",
+            unconfirmed.len(),
+            listed(&unconfirmed)
+        ));
+    }
     if !short.is_empty() {
-        let shown: Vec<&str> = short.iter().take(5).map(String::as_str).collect();
+        let shown: Vec<&str> = short.iter().map(String::as_str).collect();
         text.push_str(&format!(
             "; {} could not get the confirmation rounds that detect twice the threshold with 80% power \
-             (rounds given of needed): {}{}; a larger --time-budget gives them more",
+             (rounds given of needed): {}; a larger --time-budget gives them more",
             short.len(),
-            shown.join(", "),
-            if short.len() > 5 { format!(" and {} more", short.len() - 5) } else { String::new() }
+            listed(&shown)
         ));
     }
     on_event(Event::Phase { text: &text });
     Ok(())
+}
+
+/// Up to five names, and how many more.
+fn listed(names: &[&str]) -> String {
+    let more = if names.len() > 5 { format!(" and {} more", names.len() - 5) } else { String::new() };
+    format!("{}{more}", names[..names.len().min(5)].join(", "))
+}
+
+/// An alpha as it is printed: three significant digits.
+fn fmt_alpha(alpha: f64) -> String {
+    format!("{alpha:.2e}")
 }
 
 /// How often the first wall round (one round of every benchmark, without a line per benchmark) says how

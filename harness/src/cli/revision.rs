@@ -196,6 +196,7 @@ pub(super) fn run(
         cache_dir: state.join("cache"),
         state_dir: state.clone(),
         measure_identical: args.force,
+        shards: 1,
     };
     eprintln!(
         "benchgate: measuring {} benchmarks, wall rounds interleaved (seed {seed}); time budget {}s for the whole \
@@ -346,7 +347,7 @@ pub(super) fn manifest_in_repo(ws: &Workspace) -> anyhow::Result<(PathBuf, PathB
 /// Attribution starts only while the budget has time for it: before `deadline`, and with a second one
 /// only when the longest so far still fits. Returns the attributions and a warning for the verdicts
 /// naming the regressions left unattributed (too many, or out of time).
-fn attribute_regressions(
+pub(super) fn attribute_regressions(
     verdicts: &crate::compare::Verdicts,
     base_sel: &BTreeMap<&str, &driver::BenchBinary>,
     head_sel: &BTreeMap<&str, &driver::BenchBinary>,

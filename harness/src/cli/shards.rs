@@ -252,6 +252,7 @@ pub(super) fn run_shard(
         cache_dir: args.cache_dir.clone().unwrap_or_else(|| unpacked.path().join("cache")),
         state_dir: unpacked.path().to_owned(),
         measure_identical: args.force,
+        shards: shard.count,
     };
     driver::handle_interrupts();
     eprintln!(

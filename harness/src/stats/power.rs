@@ -41,6 +41,13 @@ pub fn sign_critical(n: usize, alpha: f64) -> Option<usize> {
     last
 }
 
+/// The fewest rounds, up to `max`, over which the sign test can reject at two-sided level `alpha` at all
+/// (all rounds of one sign: p = 2/2^n); `None` when `max` rounds cannot. Rounds below it are spent in
+/// vain: they cannot make a change significant, however large.
+pub fn sign_floor(alpha: f64, max: usize) -> Option<usize> {
+    (1..=max).find(|&n| sign_critical(n, alpha).is_some())
+}
+
 /// The probability that the sign test over `n` rounds rejects at two-sided level `alpha` when each round
 /// is positive with probability `q`. Zero when `n` rounds cannot reach `alpha`.
 pub fn sign_power(n: usize, alpha: f64, q: f64) -> f64 {
@@ -225,6 +232,11 @@ mod tests {
         assert_eq!(sign_critical(10, 0.05 / 30.0), None);
         assert_eq!(paired_mde(&[Stage { rounds: 10, alpha: 0.05 / 30.0 }], 0.01, 0.01, 0.8), None);
         assert_eq!(sign_critical(11, 0.05 / 30.0), Some(0));
+        // 2/2^11 = 9.8e-4 <= 0.05/30 = 1.7e-3 < 2/2^10: eleven rounds are the floor.
+        assert_eq!(sign_floor(0.05 / 30.0, 30), Some(11));
+        assert_eq!(sign_floor(0.05 / 30.0, 10), None);
+        // 1,000 benchmarks, a fifth of them candidates: 2/2^13 = 2.44e-4 > 0.05/220 = 2.27e-4.
+        assert_eq!(sign_floor(0.05 / 220.0, 30), Some(14));
         assert!(paired_mde(&[Stage { rounds: 11, alpha: 0.05 / 30.0 }], 0.01, 0.01, 0.8).is_some());
     }
 

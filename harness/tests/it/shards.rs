@@ -21,17 +21,19 @@ fn work(n: u64) -> u64 {
 }
 
 const INJECTED: &[u64] = &[@INJECT@];
+const SLOWER: &[u64] = &[@SLOW@];
 
 fn many(h: &mut Harness) {
     let mut s = h.suite("many");
     for i in 0..1000u64 {
         let extra = INJECTED.contains(&i);
+        let n = if SLOWER.contains(&i) { 4 * (20 + i % 5) } else { 20 + i % 5 };
         s.bench(&format!("b{i:04}"), |b: &mut Bencher| {
             b.iter(|| {
                 if extra {
                     black_box(Vec::<u8>::with_capacity(64));
                 }
-                work(black_box(20 + i % 5))
+                work(black_box(n))
             })
         });
     }
@@ -41,13 +43,16 @@ benchgate::main!(many);
 "#;
 
 const INJECTED: [&str; 3] = ["many/b0017", "many/b0503", "many/b0998"];
+/// Four times the work per op in head, no allocation: wall and instr lanes only.
+const SLOWER: [&str; 2] = ["many/b0002", "many/b0007"];
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// A repository whose `main` holds the suite and whose branch `change` injects the extra allocations.
+/// A repository whose `main` holds the suite and whose branch `change` injects the extra allocations
+/// ([`INJECTED`]) and the slower routines ([`SLOWER`]).
 fn repo() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
@@ -70,12 +75,13 @@ fn repo() -> tempfile::TempDir {
     git(p, &["init", "-q", "-b", "main"]);
     git(p, &["config", "user.email", "t@example.com"]);
     git(p, &["config", "user.name", "t"]);
-    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "")).unwrap();
+    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "").replace("@SLOW@", "")).unwrap();
     git(p, &["add", "."]);
     git(p, &["commit", "-qm", "base"]);
     git(p, &["checkout", "-qb", "change"]);
-    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "17, 503, 998")).unwrap();
-    git(p, &["commit", "-qam", "three benchmarks allocate once more"]);
+    std::fs::write(p.join("benches/many.rs"), MANY.replace("@INJECT@", "17, 503, 998").replace("@SLOW@", "2, 7"))
+        .unwrap();
+    git(p, &["commit", "-qam", "three benchmarks allocate once more, two work four times as long"]);
     d
 }
 
@@ -239,12 +245,39 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     assert!(stderr(&o).contains("assigned by the expected costs of"), "{}", stderr(&o));
 }
 
+/// The fields of a comparison that its verdict rests on.
+fn judged(c: &serde_json::Value) -> String {
+    let f = |k: &str| c[k].to_string();
+    [f("id"), f("metric"), f("verdict"), f("ratio"), f("ci"), f("p_value"), f("p_adjusted"), f("mde")].join(" ")
+}
+
+/// The number just before the first `marker` in `text`.
+fn number_before(text: &str, marker: &str) -> Option<usize> {
+    let head = &text[..text.find(marker)?];
+    let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    head[head.len() - digits..].parse().ok()
+}
+
+/// Benjamini-Hochberg adjusted p-values, as scipy.stats.false_discovery_control computes them.
+fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut adjusted = vec![0.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
 #[test]
 fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
     let repo = repo();
     let tmp = tempfile::tempdir().unwrap();
     let archive = tmp.path().join("wall.tar.gz");
-    // Ten benchmarks, b0000-b0009 (none injected).
+    // Ten benchmarks, b0000-b0009, two of them (SLOWER) doing four times the work in head.
     let out = benchgate(repo.path())
         .args(["build", "--compare", "main", "--filter", "many/b000", "--archive"])
         .arg(&archive)
@@ -252,6 +285,7 @@ fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let dirs: Vec<PathBuf> = (1..=2).map(|i| tmp.path().join(format!("w{i}"))).collect();
+    let mut own_families = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
         let out =
             shard(&archive, &format!("{}/2", i + 1), dir, &["--lanes", "wall", "--quick", "--time-budget", "30s"])
@@ -262,6 +296,33 @@ fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
         let head: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("head.json")).unwrap()).unwrap();
         assert!(head["meta"]["pairing"].as_str().unwrap().ends_with(&format!("/shard-{}-of-2", i + 1)));
+        // What the shard alone would have judged: its own family of candidates.
+        let own = Command::new(env!("CARGO_BIN_EXE_benchgate"))
+            .current_dir(repo.path())
+            .args(["compare", "--no-noise", "--format", "json"])
+            .arg(dir.join("base.json"))
+            .arg(dir.join("head.json"))
+            .output()
+            .unwrap();
+        assert!(matches!(own.status.code(), Some(0 | 1)), "{}", stderr(&own));
+        let own: serde_json::Value = serde_json::from_slice(&own.stdout).unwrap();
+        let confirmed: Vec<usize> = own["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["note"].as_str().and_then(|n| number_before(n, " fresh rounds")))
+            .collect();
+        own_families.push(confirmed.len());
+        // The confirmation plans for the family of both shards (twice this one's candidates), and gives
+        // every candidate at least the rounds over which the sign test can reach that alpha.
+        let log = stderr(&out);
+        if let Some(k) = number_before(&log, " of 5 benchmarks are candidates") {
+            let alpha = 0.05 / (2 * k) as f64;
+            let floor = (3..).find(|&n| 2.0 / 2f64.powi(n) <= alpha).unwrap() as usize;
+            assert_eq!(number_before(&log, " each at least (the fewest"), Some(floor), "{log}");
+            assert!(log.contains(&format!("FDR 0.05 over {} candidates, as many in each of the 2 shards", 2 * k)));
+            assert!(confirmed.iter().all(|&n| n >= floor), "{confirmed:?} rounds, floor {floor}: {log}");
+        }
     }
     let v = tmp.path().join("v");
     let o = Command::new(env!("CARGO_BIN_EXE_benchgate"))
@@ -271,16 +332,48 @@ fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
         .arg(&v)
         .output()
         .unwrap();
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let verdicts: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(v.join("verdicts.json")).unwrap()).unwrap();
     let wall: Vec<&serde_json::Value> =
         verdicts["comparisons"].as_array().unwrap().iter().filter(|c| c["metric"] == "ns_per_op").collect();
     assert_eq!(wall.len(), 10, "{verdicts}");
-    // One correction over the candidates of both shards: the policy line names the two-stage test,
-    // and every wall comparison was judged on paired rounds.
+    let regressed: BTreeSet<&str> =
+        wall.iter().filter(|c| c["verdict"] == "regressed").map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(regressed, SLOWER.into_iter().collect::<BTreeSet<_>>(), "{verdicts:#}");
+
+    // One correction over the candidates of both shards: Benjamini-Hochberg over every confirmed
+    // candidate's p-value, whichever shard measured it, and the policy line counts them all.
+    let confirmed: Vec<&&serde_json::Value> =
+        wall.iter().filter(|c| c["note"].as_str().is_some_and(|n| n.contains(" fresh rounds"))).collect();
+    assert!(confirmed.len() >= SLOWER.len());
+    assert_eq!(confirmed.len(), own_families.iter().sum::<usize>(), "the shards' families, joined");
+    let p: Vec<f64> = confirmed.iter().map(|c| c["p_value"].as_f64().unwrap()).collect();
+    for (c, want) in confirmed.iter().zip(benjamini_hochberg(&p)) {
+        let got = c["p_adjusted"].as_f64().unwrap();
+        assert!((got - want).abs() <= 1e-12 * want.max(1.0), "{}: adjusted {got}, BH over all {want}", c["id"]);
+    }
     let policy = verdicts["policy"].as_str().unwrap();
-    assert!(policy.contains("Benjamini-Hochberg"), "{policy}");
+    assert!(
+        policy.contains(&format!("{} confirmed on fresh rounds with Benjamini-Hochberg", confirmed.len())),
+        "{policy}"
+    );
+
+    // Exactly as if one machine had measured them all: `compare` over the merged files, which hold every
+    // benchmark as one job would have written it, judges every comparison alike, figure for figure.
+    let one = Command::new(env!("CARGO_BIN_EXE_benchgate"))
+        .current_dir(repo.path())
+        .args(["compare", "--no-noise", "--format", "json"])
+        .arg(v.join("base.json"))
+        .arg(v.join("head.json"))
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    let rows =
+        |v: &serde_json::Value| -> Vec<String> { v["comparisons"].as_array().unwrap().iter().map(judged).collect() };
+    assert_eq!(rows(&one), rows(&verdicts));
+    assert_eq!(one["policy"], verdicts["policy"]);
     let merged: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(v.join("head.json")).unwrap()).unwrap();
     let ids: BTreeSet<&str> =
