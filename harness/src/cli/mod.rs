@@ -124,6 +124,13 @@ enum Command {
         /// Where the verdicts, the merged results and the costs go.
         #[arg(long)]
         out: PathBuf,
+        /// The archive the shards measured: with it, regressions are attributed to functions and
+        /// allocation sites (callgrind and DHAT on both sides' binaries), as `run --compare` does.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+        /// How long attributing may take (e.g. 10m; default 10 minutes); it starts only while there is time.
+        #[arg(long, value_parser = parse_duration)]
+        time_budget: Option<std::time::Duration>,
     },
     /// Print a results file as tables (validating it).
     Show {
@@ -587,7 +594,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             shards::run_shard(cli.config.as_deref(), &archive, &lanes, &args)
         }
         Command::Run(args) => run(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
-        Command::Verdicts { dirs, out } => shards::verdicts(&dirs, &out),
+        Command::Verdicts { dirs, out, archive, time_budget } => {
+            let attribute = archive.map(|a| (a, time_budget.unwrap_or(shards::ATTRIBUTION_TIME)));
+            shards::verdicts(&dirs, &out, attribute.as_ref().map(|(a, t)| (a.as_path(), *t)))
+        }
         Command::History(cmd) => history::history(cli.manifest_path.as_deref(), cli.config.as_deref(), cmd),
         Command::Trend(args) => history::trend(cli.manifest_path.as_deref(), cli.config.as_deref(), args),
         Command::Bisect(args) => bisect::bisect(cli.manifest_path.as_deref(), cli.config.as_deref(), args),

@@ -176,15 +176,7 @@ pub(super) fn run_shard(
         .tempdir()
         .context("cannot create a temporary directory")?;
     eprintln!("benchgate: unpacking {}", archive_path.display());
-    let manifest = archive::unpack(archive_path, unpacked.path())?;
-    if manifest.benchgate_version != env!("CARGO_PKG_VERSION") {
-        bail!(
-            "{} was built by benchgate {}, this is {}: every shard and the verdict must run the version that built it",
-            archive_path.display(),
-            manifest.benchgate_version,
-            env!("CARGO_PKG_VERSION")
-        );
-    }
+    let manifest = open_archive(archive_path, unpacked.path())?;
     let config = manifest_config(&manifest, archive_path)?;
     let base_index = Manifest::index(&manifest.base, unpacked.path());
     let head_index = Manifest::index(&manifest.head, unpacked.path());
@@ -357,6 +349,58 @@ fn shard_ids(
     manifest.ids.iter().filter(|id| assigned.get(*id) == Some(&shard.index)).cloned().collect()
 }
 
+/// Unpacks an archive into `dir` (checking every binary, [`archive::unpack`]) for this benchgate only:
+/// the version that built it.
+fn open_archive(path: &Path, dir: &Path) -> anyhow::Result<Manifest> {
+    let manifest = archive::unpack(path, dir)?;
+    if manifest.benchgate_version != env!("CARGO_PKG_VERSION") {
+        bail!(
+            "{} was built by benchgate {}, this is {}: every shard and the verdict must run the version that built it",
+            path.display(),
+            manifest.benchgate_version,
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    Ok(manifest)
+}
+
+/// Attributes the verdict's regressions with the binaries of the archive the shards measured (the same
+/// archive: its id is the shards'), within `time`.
+fn attribute_from(
+    archive_path: &Path,
+    manifest: &Manifest,
+    verdicts: &crate::compare::Verdicts,
+    config: &Config,
+    head: &Results,
+    out: &Path,
+    time: std::time::Duration,
+) -> anyhow::Result<(Vec<crate::profile::attribute::Attribution>, Vec<String>)> {
+    let deadline = Instant::now() + time;
+    let unpacked = tempfile::Builder::new()
+        .prefix("benchgate-archive-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    eprintln!("benchgate: unpacking {} to attribute the regressions", archive_path.display());
+    let archived = open_archive(archive_path, unpacked.path())?;
+    if archived.id != manifest.id {
+        bail!(
+            "{} is archive {}, but the shards measured archive {}: attribution needs the binaries they ran",
+            archive_path.display(),
+            archived.id,
+            manifest.id
+        );
+    }
+    let (base_index, head_index) =
+        (Manifest::index(&archived.base, unpacked.path()), Manifest::index(&archived.head, unpacked.path()));
+    let select = |index: &driver::Index| -> BTreeMap<String, driver::BenchBinary> {
+        index.benchmarks().into_iter().map(|(bin, decl)| (decl.id.clone(), bin.clone())).collect()
+    };
+    let (base_bins, head_bins) = (select(&base_index), select(&head_index));
+    let base_sel: BTreeMap<&str, &driver::BenchBinary> = base_bins.iter().map(|(id, b)| (id.as_str(), b)).collect();
+    let head_sel: BTreeMap<&str, &driver::BenchBinary> = head_bins.iter().map(|(id, b)| (id.as_str(), b)).collect();
+    revision::attribute_regressions(verdicts, &base_sel, &head_sel, config, head.meta.mode, deadline, out)
+}
+
 fn write_record(dir: &Path, record: &ShardRecord) -> anyhow::Result<()> {
     let path = dir.join(SHARD_FILE);
     crate::fsutil::write_atomic(&path, (serde_json::to_string_pretty(record)? + "\n").as_bytes())
@@ -371,8 +415,15 @@ struct ShardDir {
     results: Option<(Results, Results)>,
 }
 
-/// `verdicts DIR... --out OUT`.
-pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
+/// How long `verdicts --archive` may spend attributing regressions by default.
+pub const ATTRIBUTION_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `verdicts DIR... --out OUT [--archive FILE [--time-budget T]]`.
+pub(super) fn verdicts(
+    dirs: &[PathBuf],
+    out: &Path,
+    attribute: Option<(&Path, std::time::Duration)>,
+) -> anyhow::Result<i32> {
     let mut manifest: Option<(PathBuf, Manifest)> = None;
     let mut shards: Vec<ShardDir> = Vec::new();
     // Folders without a shard's record (a job that failed before writing one): named, not judged.
@@ -509,16 +560,29 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
         let names: Vec<String> = empty.iter().map(|d| d.display().to_string()).collect();
         verdicts.add_incomplete(format!("no shard's results in {}", names.join(", ")));
     }
-    if verdicts.regressed() {
-        verdicts.warnings.push(
-            "regressions are not attributed to functions in a sharded verdict (it has no binaries): `benchgate \
-             profile` on both revisions does it"
-                .into(),
-        );
-    }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let files =
-        format!("{}: verdicts.md, report.html, verdicts.json, base.json, head.json, {COSTS_FILE}", out.display());
+    let attributions = match attribute {
+        Some((archive_path, time)) if verdicts.regressed() => {
+            let (attributions, unattributed) =
+                attribute_from(archive_path, &manifest, &verdicts, &config, &head, out, time)?;
+            verdicts.warnings.extend(unattributed);
+            attributions
+        }
+        None if verdicts.regressed() => {
+            verdicts.warnings.push(
+                "regressions are not attributed to functions: `benchgate verdicts --archive FILE` (the archive the \
+                 shards measured) does it"
+                    .into(),
+            );
+            Vec::new()
+        }
+        _ => Vec::new(),
+    };
+    let files = format!(
+        "{}: verdicts.md, report.html, verdicts.json, base.json, head.json, {COSTS_FILE}{}",
+        out.display(),
+        if attributions.is_empty() { "" } else { ", attribution.json and attribution/ (profiles, flamegraphs)" }
+    );
     let mut summary = report::summary::of_compare(&verdicts, Some(&base), Some(&head), Some(&files));
     // The merged files span every shard's job: say how the time went, not one span.
     if let Some(took) = summary.iter_mut().find(|l| l.label == "took") {
@@ -533,7 +597,7 @@ pub(super) fn verdicts(dirs: &[PathBuf], out: &Path) -> anyhow::Result<i32> {
             );
         }
     }
-    revision::write_report(out, &verdicts, &base, &head, &[], &summary)?;
+    revision::write_report(out, &verdicts, &base, &head, &attributions, &summary)?;
     for (name, r) in [("base.json", &base), ("head.json", &head)] {
         crate::fsutil::write_atomic(&out.join(name), r.to_json().as_bytes())
             .with_context(|| format!("cannot write {}", out.join(name).display()))?;

@@ -175,6 +175,31 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     for i in 1..=4 {
         assert!(md.contains(&format!("shard {i}/4: 250 benchmarks, complete, on ")), "{md}");
     }
+    // Without the archive the verdict says how to attribute; with it, each regression is attributed to
+    // its new allocation site (DHAT on both sides' archived binaries), as `run --compare` does.
+    assert!(md.contains("`benchgate verdicts --archive FILE`"), "{md}");
+    let attributed = tmp.path().join("v4-attributed");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+    let o =
+        cmd.arg("verdicts").args(&dirs).arg("--out").arg(&attributed).arg("--archive").arg(&archive).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(comparisons(&attributed), c4, "attributing changes no verdict");
+    let attribution: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(attributed.join("attribution.json")).unwrap()).unwrap();
+    for id in INJECTED {
+        let a = attribution
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {attribution}"));
+        let site = &a["sites"][0];
+        assert_eq!((site["base_blocks"].as_f64(), site["head_blocks"].as_f64()), (Some(0.0), Some(1.0)), "{id}: {a}");
+        assert_eq!(site["head_bytes"].as_f64(), Some(64.0), "{id}: {a}");
+    }
+    let md = std::fs::read_to_string(attributed.join("verdicts.md")).unwrap();
+    assert!(md.contains("## Where the regressions come from"), "{md}");
+
     // The costs of this run, for the next build: every benchmark.
     let costs: BTreeMap<String, f64> =
         serde_json::from_str(&std::fs::read_to_string(four.join("costs.json")).unwrap()).unwrap();
@@ -216,10 +241,13 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     assert!(String::from_utf8_lossy(&o.stdout).contains("shard 2/4 did not finish (interrupted)"));
 
     // Base of one job, head of another, in one folder: refused, nothing is paired across jobs.
+    let own_head = tmp.path().join("s2-head.json");
+    std::fs::copy(dirs[1].join("head.json"), &own_head).unwrap();
     std::fs::copy(whole.join("head.json"), dirs[1].join("head.json")).unwrap();
     let o = verdicts(&dirs, &tmp.path().join("v-mixed"));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("were not measured in one job"), "{}", stderr(&o));
+    std::fs::copy(&own_head, dirs[1].join("head.json")).unwrap();
 
     // Shards of another archive do not mix with these.
     let other = tmp.path().join("other.tar.gz");
@@ -230,6 +258,12 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     let o = verdicts(&[dirs[0].clone(), tmp.path().join("o1")], &tmp.path().join("v-other"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("shards of different archives"), "{}", stderr(&o));
+    // ... nor does another archive's binaries attribute their regressions.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benchgate"));
+    let o = cmd.arg("verdicts").args(&dirs).arg("--out").arg(tmp.path().join("v-wrong")).arg("--archive").arg(&other);
+    let o = o.output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("attribution needs the binaries they ran"), "{}", stderr(&o));
 
     // With the costs of the first run, the next archive assigns by cost: still every benchmark once.
     let costed = tmp.path().join("costed.tar.gz");
