@@ -601,6 +601,41 @@ pub(crate) fn alloc_outcome(
     Ok(LaneOutcome::Allocs { runs, reported })
 }
 
+/// Runs the alloc lane of one benchmark on both sides (base, head): once each, and when either side's
+/// counts say threads took part, [`ALLOC_RUNS`] each in all, the sides in turns, so that a drift or a
+/// streak of the scheduling over the runs falls on both sides alike (measured: base's seven consecutive
+/// runs of a flume channel benchmark counted 5.7-12.6 allocations per op, head's seven after them
+/// 43-814, from the same code). A side whose later run fails has that failure as its outcome.
+pub(crate) fn alloc_pair(
+    sides: [(&Path, &[String], &Path); 2],
+    timeout: Duration,
+    results_files: [&Path; 2],
+) -> Result<[LaneOutcome; 2], DriverError> {
+    let run = |k: usize| {
+        let (exe, args, report) = sides[k];
+        lane_outcome(exe, args, report, timeout, results_files[k])
+    };
+    let first = [run(0)?, run(1)?];
+    let threaded = |o: &LaneOutcome| matches!(o, LaneOutcome::Done(Outcome::Alloc { counts, .. }) if counts.threaded());
+    if !first.iter().any(threaded) {
+        return Ok(first);
+    }
+    let mut outcomes = first.map(|o| match o {
+        LaneOutcome::Done(Outcome::Alloc { counts, reported }) => LaneOutcome::Allocs { runs: vec![counts], reported },
+        other => other,
+    });
+    for _ in 1..ALLOC_RUNS {
+        for (k, outcome) in outcomes.iter_mut().enumerate() {
+            let LaneOutcome::Allocs { runs, .. } = outcome else { continue };
+            match run(k)? {
+                LaneOutcome::Done(Outcome::Alloc { counts, .. }) => runs.push(counts),
+                other => *outcome = other,
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
 /// The run whose counts a result's `allocs_per_op` and `bytes_per_op` give when the lane ran several
 /// times: the median by allocations, then bytes.
 pub(crate) fn median_run(runs: &[AllocCounts]) -> Option<AllocCounts> {

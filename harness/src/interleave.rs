@@ -1,5 +1,6 @@
 //! Measuring two builds in one job (`run --compare REV`): for each benchmark, the deterministic lanes
-//! (alloc, instr) run once per side, from a cache keyed by the binary's code digest when possible, and
+//! (alloc, instr) run once per side (a threaded benchmark's alloc lane 7 times a side, in turns:
+//! `driver::alloc_pair`), from a cache keyed by the binary's code digest when possible, and
 //! the wall lane runs in rounds, base and head alternating in a random order each round, so that drift
 //! and noisy neighbours hit both sides alike. Samples keep their round, and `compare` pairs the rounds.
 //!
@@ -774,16 +775,34 @@ struct Counting<'s> {
     machine: &'s str,
 }
 
-/// One count to take: a protocol request (alloc), or runs under callgrind (instr).
+/// One count to take: a protocol request (alloc), both sides' requests counted in turns (alloc), or
+/// runs under callgrind (instr). Its outcomes are one per entry of `sides`.
 struct Job {
     what: JobKind,
+    sides: Vec<JobSide>,
+}
+
+/// Where an outcome of a job goes: the results file it is for (named on an interrupt) and its cache.
+struct JobSide {
     results_file: PathBuf,
     cache: Option<PathBuf>,
 }
 
+/// A protocol request: the binary, its arguments, its report file.
+struct Request {
+    exe: PathBuf,
+    args: Vec<String>,
+    report: PathBuf,
+}
+
 enum JobKind {
-    Request { exe: PathBuf, args: Vec<String>, report: PathBuf },
-    Instr { exe: PathBuf, id: String },
+    Request(Request),
+    /// Base's and head's alloc lane of one benchmark ([`driver::alloc_pair`]).
+    Pair([Request; 2]),
+    Instr {
+        exe: PathBuf,
+        id: String,
+    },
 }
 
 /// What the cache keeps of a deterministic lane's outcome.
@@ -821,7 +840,8 @@ impl Cached {
 
 enum Slot {
     Ready(LaneOutcome),
-    Job(usize),
+    /// Outcome `n` of job `j`.
+    Job(usize, usize),
 }
 
 impl Counting<'_> {
@@ -842,6 +862,9 @@ impl Counting<'_> {
         for (i, id) in ids.iter().enumerate() {
             let mut slot: [Option<Slot>; 2] = [None, None];
             let mut keys: [Option<PathBuf>; 2] = [None, None];
+            // Alloc requests of both sides wait here, to be counted in turns as one job.
+            let mut pending: [Option<(Request, JobSide)>; 2] = [None, None];
+            let mut shared = false;
             for (k, side) in [&*base, &*head].into_iter().enumerate() {
                 let Some((bin, decl)) = find(side.index, id) else { continue };
                 if let Some(why) = self.skip {
@@ -859,23 +882,46 @@ impl Counting<'_> {
                     continue;
                 }
                 // The same binary on both sides: counted once.
-                if let (1, Some(Slot::Job(j))) = (k, &slot[0])
-                    && cached.is_some()
-                    && cached == keys[0]
-                {
-                    slot[1] = Some(Slot::Job(*j));
-                    continue;
+                if k == 1 && cached.is_some() && cached == keys[0] {
+                    if let Some(Slot::Job(j, n)) = &slot[0] {
+                        slot[1] = Some(Slot::Job(*j, *n));
+                        continue;
+                    }
+                    if pending[0].is_some() {
+                        shared = true; // counted once below, for both
+                        continue;
+                    }
                 }
-                let what = if lane == Lane::Instr {
-                    JobKind::Instr { exe: bin.exe.clone(), id: id.clone() }
+                keys[k] = cached.clone();
+                let to = JobSide { results_file: side.out.clone(), cache: cached };
+                if lane == Lane::Instr {
+                    jobs.push(Job { what: JobKind::Instr { exe: bin.exe.clone(), id: id.clone() }, sides: vec![to] });
+                    slot[k] = Some(Slot::Job(jobs.len() - 1, 0));
                 } else {
                     let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
                     let args = driver::lane_args(lane, decl, config, opts.mode, None, &report);
-                    JobKind::Request { exe: bin.exe.clone(), args, report }
-                };
-                keys[k] = cached.clone();
-                jobs.push(Job { what, results_file: side.out.clone(), cache: cached });
-                slot[k] = Some(Slot::Job(jobs.len() - 1));
+                    pending[k] = Some((Request { exe: bin.exe.clone(), args, report }, to));
+                }
+            }
+            match pending {
+                [Some((a, sa)), Some((b, sb))] => {
+                    jobs.push(Job { what: JobKind::Pair([a, b]), sides: vec![sa, sb] });
+                    slot = [Some(Slot::Job(jobs.len() - 1, 0)), Some(Slot::Job(jobs.len() - 1, 1))];
+                }
+                [one, other] => {
+                    for (k, p) in [one, other].into_iter().enumerate() {
+                        if let Some((q, to)) = p {
+                            jobs.push(Job { what: JobKind::Request(q), sides: vec![to] });
+                            slot[k] = Some(Slot::Job(jobs.len() - 1, 0));
+                        }
+                    }
+                    if shared && slot[1].is_none() {
+                        slot[1] = slot[0].as_ref().and_then(|s| match s {
+                            Slot::Job(j, n) => Some(Slot::Job(*j, *n)),
+                            Slot::Ready(_) => None,
+                        });
+                    }
+                }
             }
             slots.push(slot);
         }
@@ -887,7 +933,7 @@ impl Counting<'_> {
         }
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel::<(usize, Result<LaneOutcome, DriverError>, Duration)>();
+        let (tx, rx) = mpsc::channel::<(usize, Result<Vec<LaneOutcome>, DriverError>, Duration)>();
         let timeout = config.timeout();
         std::thread::scope(|scope| {
             for _ in 0..self.workers.min(jobs.len()) {
@@ -898,33 +944,34 @@ impl Counting<'_> {
                         let j = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = jobs.get(j) else { break };
                         let t = Instant::now();
+                        let file = |n: usize| job.sides[n].results_file.as_path();
                         let r = match (&job.what, valgrind) {
-                            (JobKind::Request { exe, args, report }, _) => {
-                                driver::alloc_outcome(exe, args, report, timeout, &job.results_file)
+                            (JobKind::Request(q), _) => {
+                                driver::alloc_outcome(&q.exe, &q.args, &q.report, timeout, file(0)).map(|o| vec![o])
                             }
+                            (JobKind::Pair([a, b]), _) => driver::alloc_pair(
+                                [(&a.exe, &a.args, &a.report), (&b.exe, &b.args, &b.report)],
+                                timeout,
+                                [file(0), file(1)],
+                            )
+                            .map(Vec::from),
                             (JobKind::Instr { exe, id }, Some(valgrind)) => {
                                 let scratch = self.scratch;
-                                driver::instr_outcome(
-                                    valgrind,
-                                    exe,
-                                    id,
-                                    settings.clone(),
-                                    scratch,
-                                    timeout,
-                                    &job.results_file,
-                                )
+                                driver::instr_outcome(valgrind, exe, id, settings.clone(), scratch, timeout, file(0))
+                                    .map(|o| vec![o])
                             }
                             (JobKind::Instr { .. }, None) => unreachable!("instr jobs are made only with valgrind"),
                         };
-                        match (&r, &job.cache) {
-                            (Ok(o), Some(path)) => {
-                                if let Some(c) = Cached::of(o) {
-                                    let text = serde_json::to_vec(&c).expect("outcome serializes");
-                                    let _ = crate::fsutil::write_atomic(path, &text);
+                        match &r {
+                            Ok(outcomes) => {
+                                for (o, side) in outcomes.iter().zip(&job.sides) {
+                                    if let (Some(c), Some(path)) = (Cached::of(o), &side.cache) {
+                                        let text = serde_json::to_vec(&c).expect("outcome serializes");
+                                        let _ = crate::fsutil::write_atomic(path, &text);
+                                    }
                                 }
                             }
-                            (Err(_), _) => stop.store(true, Ordering::SeqCst),
-                            _ => {}
+                            Err(_) => stop.store(true, Ordering::SeqCst),
                         }
                         if tx.send((j, r, t.elapsed())).is_err() {
                             break;
@@ -933,7 +980,7 @@ impl Counting<'_> {
                 });
             }
             drop(tx);
-            let mut done: Vec<Option<(LaneOutcome, Duration)>> = jobs.iter().map(|_| None).collect();
+            let mut done: Vec<Option<(Vec<LaneOutcome>, Duration)>> = jobs.iter().map(|_| None).collect();
             let result = (|| -> Result<(), DriverError> {
                 for (i, (id, slot)) in ids.iter().zip(slots).enumerate() {
                     if self.last {
@@ -945,16 +992,16 @@ impl Counting<'_> {
                         let outcome = match s {
                             None => continue,
                             Some(Slot::Ready(o)) => o,
-                            Some(Slot::Job(j)) => {
+                            Some(Slot::Job(j, n)) => {
                                 while done[j].is_none() {
                                     let (got, r, took) = rx.recv().expect("counting workers send every outcome");
                                     done[got] = Some((r?, took));
                                 }
-                                let (o, took) = done[j].clone().expect("received");
+                                let (outcomes, took) = done[j].as_ref().expect("received");
                                 if counted.insert(j) {
-                                    elapsed += took;
+                                    elapsed += *took;
                                 }
-                                o
+                                outcomes[n].clone()
                             }
                         };
                         if let Some(result) = all[i][k].as_mut() {

@@ -22,6 +22,7 @@ fn work(n: u64) -> u64 {
 
 const INJECTED: &[u64] = &[@INJECT@];
 const SLOWER: &[u64] = &[@SLOW@];
+const THREADED: u64 = 9;
 
 fn many(h: &mut Harness) {
     let mut s = h.suite("many");
@@ -32,6 +33,9 @@ fn many(h: &mut Harness) {
             b.iter(|| {
                 if extra {
                     black_box(Vec::<u8>::with_capacity(64));
+                }
+                if i == THREADED {
+                    std::thread::spawn(|| drop(black_box(Box::new(1u8)))).join().unwrap();
                 }
                 work(black_box(n))
             })
@@ -171,6 +175,21 @@ fn an_archive_measured_in_four_shards_judges_like_one_machine_and_a_missing_or_u
     let regressed: BTreeSet<&str> =
         c4.iter().filter(|(_, v)| v.starts_with("regressed")).map(|((id, _), _)| id.as_str()).collect();
     assert_eq!(regressed, INJECTED.into_iter().collect::<BTreeSet<_>>());
+    // b0009 allocates on a thread of its own each op: both sides counted in 7 processes, in turns, and
+    // judged on their ranges (equal here: the same code).
+    for ((id, metric), v) in &c4 {
+        if id == "many/b0009" && metric.ends_with("_per_op") {
+            assert!(v.starts_with("unchanged"), "{id} {metric}: {v}");
+        }
+    }
+    let holder = dirs.iter().find(|d| shard_ids(d).iter().any(|id| id == "many/b0009")).unwrap();
+    for side in ["base.json", "head.json"] {
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(holder.join(side)).unwrap()).unwrap();
+        let b = r["benchmarks"].as_array().unwrap().iter().find(|b| b["id"] == "many/b0009").unwrap();
+        let runs = b["metrics"]["alloc_runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 7, "{side}: {b}");
+        assert!(runs.iter().all(|r| r["other_threads"].as_u64() >= Some(1)), "{side}: {b}");
+    }
     let md = std::fs::read_to_string(four.join("verdicts.md")).unwrap();
     for i in 1..=4 {
         assert!(md.contains(&format!("shard {i}/4: 250 benchmarks, complete, on ")), "{md}");
