@@ -927,7 +927,7 @@ impl Counting<'_> {
         }
 
         let started = Instant::now();
-        on_event(Event::Phase { text: &self.phase(jobs.len()) });
+        on_event(Event::Phase { text: &self.phase(jobs.iter().map(|j| j.sides.len()).sum()) });
         if self.last {
             on_event(Event::Start { total: ids.len() });
         }
@@ -1037,7 +1037,12 @@ impl Counting<'_> {
         } else {
             format!("{processes} processes, one at a time")
         };
-        format!("{}, once per side ({how})", self.lane)
+        let threaded = if self.lane == Lane::Alloc {
+            format!(", {} times a side, in turns, where threads take part", driver::ALLOC_RUNS)
+        } else {
+            String::new()
+        };
+        format!("{}, once per side{threaded} ({how})", self.lane)
     }
 }
 
