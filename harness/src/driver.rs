@@ -533,7 +533,7 @@ pub struct RunOptions {
 #[derive(Clone)]
 pub(crate) enum LaneOutcome {
     Done(Outcome),
-    /// The alloc lane of a threaded benchmark, counted in [`ALLOC_RUNS`] processes ([`alloc_outcome`]):
+    /// The alloc lane of a threaded benchmark, counted in [`ALLOC_RUNS`] processes ([`alloc_outcomes`]):
     /// every run's counts, and the first run's reported figures.
     Allocs {
         runs: Vec<AllocCounts>,
@@ -576,58 +576,42 @@ pub(crate) fn lane_outcome(
 /// 1/C(14,7) = 1/3432 each way, were the counts exchangeable; one process counts everything else.
 pub const ALLOC_RUNS: usize = 7;
 
-/// Runs the alloc lane of one benchmark: one process, and [`ALLOC_RUNS`] in all when its counts say
-/// threads took part, so that the result holds their spread ([`Metrics::alloc_runs`]) and not one
-/// draw of it. A later run that fails is the lane's outcome.
-pub(crate) fn alloc_outcome(
-    exe: &Path,
-    args: &[String],
-    report: &Path,
-    timeout: Duration,
-    results_file: &Path,
-) -> Result<LaneOutcome, DriverError> {
-    let first = lane_outcome(exe, args, report, timeout, results_file)?;
-    let LaneOutcome::Done(Outcome::Alloc { counts, reported }) = first else { return Ok(first) };
-    if !counts.threaded() {
-        return Ok(LaneOutcome::Done(Outcome::Alloc { counts, reported }));
-    }
-    let mut runs = vec![counts];
-    while runs.len() < ALLOC_RUNS {
-        match lane_outcome(exe, args, report, timeout, results_file)? {
-            LaneOutcome::Done(Outcome::Alloc { counts, .. }) => runs.push(counts),
-            other => return Ok(other),
-        }
-    }
-    Ok(LaneOutcome::Allocs { runs, reported })
+/// One side's alloc-lane request: the binary, its protocol arguments, its report file, and the results
+/// file an interrupt names.
+pub(crate) struct AllocRequest<'a> {
+    pub exe: &'a Path,
+    pub args: &'a [String],
+    pub report: &'a Path,
+    pub results_file: &'a Path,
 }
 
-/// Runs the alloc lane of one benchmark on both sides (base, head): once each, and when either side's
-/// counts say threads took part, [`ALLOC_RUNS`] each in all, the sides in turns, so that a drift or a
-/// streak of the scheduling over the runs falls on both sides alike (measured: base's seven consecutive
-/// runs of a flume channel benchmark counted 5.7-12.6 allocations per op, head's seven after them
-/// 43-814, from the same code). A side whose later run fails has that failure as its outcome.
-pub(crate) fn alloc_pair(
-    sides: [(&Path, &[String], &Path); 2],
-    timeout: Duration,
-    results_files: [&Path; 2],
-) -> Result<[LaneOutcome; 2], DriverError> {
-    let run = |k: usize| {
-        let (exe, args, report) = sides[k];
-        lane_outcome(exe, args, report, timeout, results_files[k])
-    };
-    let first = [run(0)?, run(1)?];
+/// Runs the alloc lane of one benchmark on each of `sides` (one side in a plain run; base and head in a
+/// comparison): once each, and when any side's counts say threads took part, [`ALLOC_RUNS`] each in
+/// all, the sides in turns, so that the result holds the counts' spread ([`Metrics::alloc_runs`]) and
+/// not one draw of it, and a drift or a streak of the scheduling over the runs falls on every side alike
+/// (measured: base's seven consecutive runs of a flume channel benchmark counted 5.7-12.6 allocations
+/// per op, head's seven after them 43-814, from the same code). A side whose later run fails has that
+/// failure as its outcome. One outcome per side, in order.
+pub(crate) fn alloc_outcomes(sides: &[AllocRequest<'_>], timeout: Duration) -> Result<Vec<LaneOutcome>, DriverError> {
+    let run = |q: &AllocRequest<'_>| lane_outcome(q.exe, q.args, q.report, timeout, q.results_file);
+    let first = sides.iter().map(run).collect::<Result<Vec<_>, _>>()?;
     let threaded = |o: &LaneOutcome| matches!(o, LaneOutcome::Done(Outcome::Alloc { counts, .. }) if counts.threaded());
     if !first.iter().any(threaded) {
         return Ok(first);
     }
-    let mut outcomes = first.map(|o| match o {
-        LaneOutcome::Done(Outcome::Alloc { counts, reported }) => LaneOutcome::Allocs { runs: vec![counts], reported },
-        other => other,
-    });
+    let mut outcomes: Vec<LaneOutcome> = first
+        .into_iter()
+        .map(|o| match o {
+            LaneOutcome::Done(Outcome::Alloc { counts, reported }) => {
+                LaneOutcome::Allocs { runs: vec![counts], reported }
+            }
+            other => other,
+        })
+        .collect();
     for _ in 1..ALLOC_RUNS {
-        for (k, outcome) in outcomes.iter_mut().enumerate() {
+        for (q, outcome) in sides.iter().zip(outcomes.iter_mut()) {
             let LaneOutcome::Allocs { runs, .. } = outcome else { continue };
-            match run(k)? {
+            match run(q)? {
                 LaneOutcome::Done(Outcome::Alloc { counts, .. }) => runs.push(counts),
                 other => *outcome = other,
             }
@@ -893,7 +877,8 @@ pub fn run(
             let report = scratch.path().join(format!("{i}-{lane}.json"));
             let args = lane_args(lane, decl, config, opts.mode, None, &report);
             let outcome = if lane == Lane::Alloc {
-                alloc_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?
+                let side = AllocRequest { exe: &bin.exe, args: &args, report: &report, results_file: &opts.out };
+                alloc_outcomes(&[side], config.timeout())?.remove(0)
             } else {
                 lane_outcome(&bin.exe, &args, &report, config.timeout(), &opts.out)?
             };

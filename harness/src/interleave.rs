@@ -1,6 +1,6 @@
 //! Measuring two builds in one job (`run --compare REV`): for each benchmark, the deterministic lanes
 //! (alloc, instr) run once per side (a threaded benchmark's alloc lane 7 times a side, in turns:
-//! `driver::alloc_pair`), from a cache keyed by the binary's code digest when possible, and
+//! `driver::alloc_outcomes`), from a cache keyed by the binary's code digest when possible, and
 //! the wall lane runs in rounds, base and head alternating in a random order each round, so that drift
 //! and noisy neighbours hit both sides alike. Samples keep their round, and `compare` pairs the rounds.
 //!
@@ -775,8 +775,8 @@ struct Counting<'s> {
     machine: &'s str,
 }
 
-/// One count to take: a protocol request (alloc), both sides' requests counted in turns (alloc), or
-/// runs under callgrind (instr). Its outcomes are one per entry of `sides`.
+/// One count to take: the alloc lane of one benchmark on one side or both (counted in turns), or runs
+/// under callgrind (instr). Its outcomes are one per entry of `sides`.
 struct Job {
     what: JobKind,
     sides: Vec<JobSide>,
@@ -796,9 +796,8 @@ struct Request {
 }
 
 enum JobKind {
-    Request(Request),
-    /// Base's and head's alloc lane of one benchmark ([`driver::alloc_pair`]).
-    Pair([Request; 2]),
+    /// One request per side ([`driver::alloc_outcomes`]).
+    Alloc(Vec<Request>),
     Instr {
         exe: PathBuf,
         id: String,
@@ -809,7 +808,7 @@ enum JobKind {
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Cached {
     Alloc(Outcome),
-    /// A threaded benchmark's alloc lane, every run ([`driver::alloc_outcome`]).
+    /// A threaded benchmark's alloc lane, every run ([`driver::alloc_outcomes`]).
     Allocs {
         runs: Vec<crate::protocol::AllocCounts>,
         reported: std::collections::BTreeMap<String, crate::model::Reported>,
@@ -863,7 +862,7 @@ impl Counting<'_> {
             let mut slot: [Option<Slot>; 2] = [None, None];
             let mut keys: [Option<PathBuf>; 2] = [None, None];
             // Alloc requests of both sides wait here, to be counted in turns as one job.
-            let mut pending: [Option<(Request, JobSide)>; 2] = [None, None];
+            let mut pending: Vec<(usize, Request, JobSide)> = Vec::new();
             let mut shared = false;
             for (k, side) in [&*base, &*head].into_iter().enumerate() {
                 let Some((bin, decl)) = find(side.index, id) else { continue };
@@ -881,16 +880,10 @@ impl Counting<'_> {
                     slot[k] = Some(Slot::Ready(o.outcome()));
                     continue;
                 }
-                // The same binary on both sides: counted once.
+                // The same binary on both sides: counted once, for both.
                 if k == 1 && cached.is_some() && cached == keys[0] {
-                    if let Some(Slot::Job(j, n)) = &slot[0] {
-                        slot[1] = Some(Slot::Job(*j, *n));
-                        continue;
-                    }
-                    if pending[0].is_some() {
-                        shared = true; // counted once below, for both
-                        continue;
-                    }
+                    shared = true;
+                    continue;
                 }
                 keys[k] = cached.clone();
                 let to = JobSide { results_file: side.out.clone(), cache: cached };
@@ -900,28 +893,21 @@ impl Counting<'_> {
                 } else {
                     let report = self.scratch.join(format!("{i}-{}-{lane}.json", side.label));
                     let args = driver::lane_args(lane, decl, config, opts.mode, None, &report);
-                    pending[k] = Some((Request { exe: bin.exe.clone(), args, report }, to));
+                    pending.push((k, Request { exe: bin.exe.clone(), args, report }, to));
                 }
             }
-            match pending {
-                [Some((a, sa)), Some((b, sb))] => {
-                    jobs.push(Job { what: JobKind::Pair([a, b]), sides: vec![sa, sb] });
-                    slot = [Some(Slot::Job(jobs.len() - 1, 0)), Some(Slot::Job(jobs.len() - 1, 1))];
+            if !pending.is_empty() {
+                let j = jobs.len();
+                let (mut requests, mut sides) = (Vec::new(), Vec::new());
+                for (n, (k, q, to)) in pending.into_iter().enumerate() {
+                    slot[k] = Some(Slot::Job(j, n));
+                    requests.push(q);
+                    sides.push(to);
                 }
-                [one, other] => {
-                    for (k, p) in [one, other].into_iter().enumerate() {
-                        if let Some((q, to)) = p {
-                            jobs.push(Job { what: JobKind::Request(q), sides: vec![to] });
-                            slot[k] = Some(Slot::Job(jobs.len() - 1, 0));
-                        }
-                    }
-                    if shared && slot[1].is_none() {
-                        slot[1] = slot[0].as_ref().and_then(|s| match s {
-                            Slot::Job(j, n) => Some(Slot::Job(*j, *n)),
-                            Slot::Ready(_) => None,
-                        });
-                    }
-                }
+                jobs.push(Job { what: JobKind::Alloc(requests), sides });
+            }
+            if shared && let Some(Slot::Job(j, n)) = slot[0] {
+                slot[1] = Some(Slot::Job(j, n));
             }
             slots.push(slot);
         }
@@ -946,15 +932,19 @@ impl Counting<'_> {
                         let t = Instant::now();
                         let file = |n: usize| job.sides[n].results_file.as_path();
                         let r = match (&job.what, valgrind) {
-                            (JobKind::Request(q), _) => {
-                                driver::alloc_outcome(&q.exe, &q.args, &q.report, timeout, file(0)).map(|o| vec![o])
+                            (JobKind::Alloc(requests), _) => {
+                                let sides: Vec<driver::AllocRequest<'_>> = requests
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(n, q)| driver::AllocRequest {
+                                        exe: &q.exe,
+                                        args: &q.args,
+                                        report: &q.report,
+                                        results_file: file(n),
+                                    })
+                                    .collect();
+                                driver::alloc_outcomes(&sides, timeout)
                             }
-                            (JobKind::Pair([a, b]), _) => driver::alloc_pair(
-                                [(&a.exe, &a.args, &a.report), (&b.exe, &b.args, &b.report)],
-                                timeout,
-                                [file(0), file(1)],
-                            )
-                            .map(Vec::from),
                             (JobKind::Instr { exe, id }, Some(valgrind)) => {
                                 let scratch = self.scratch;
                                 driver::instr_outcome(valgrind, exe, id, settings.clone(), scratch, timeout, file(0))

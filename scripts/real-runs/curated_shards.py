@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from summarize import CHANGES  # noqa: E402
+from summarize import CHANGES, touched  # noqa: E402
 
 out = sys.argv[1]
 
@@ -52,6 +52,18 @@ for k in differ:
     a, b = c4[k], c1[k]
     print(f"  {k[0]} {k[1]}: 4 shards {a['verdict']} ({a.get('base')} -> {a.get('head')}), "
           f"one {b['verdict']} ({b.get('base')} -> {b.get('head')}); {a.get('note') or b.get('note') or ''}")
+for name, c in [("v4", c4), ("v1", c1)]:
+    threaded = [x for x in c.values() if "threads took part" in (x.get("note") or "")]
+    flagged = sorted(f"{i} {m} {x['verdict']}" for (i, m), x in c.items()
+                     if x["verdict"] in ("regressed", "improved") and not touched(i))
+    print(f"{name}: {len(threaded)} threaded allocation comparisons (ranges), "
+          f"{sum(x['verdict'] != 'unchanged' for x in threaded)} not unchanged; "
+          f"{len(flagged)} flags outside the changed benchmarks:")
+    for f in flagged:
+        print("   ", f)
+common = {k for k in c4 if k in c1 and not touched(k[0]) and c4[k]["verdict"] in ("regressed", "improved")
+          and c4[k]["verdict"] == c1[k]["verdict"]}
+print(f"flags outside the changed benchmarks in both, alike: {len(common)}")
 for f in failed:
     print("FAILED:", f)
 sys.exit(1 if failed else 0)

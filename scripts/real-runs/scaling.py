@@ -7,6 +7,7 @@ the routines' speed shard by shard against the one job (same binaries: a ratio a
 usage: scaling.py OUT_DIR
 """
 import json
+import math
 import os
 import statistics
 import sys
@@ -81,12 +82,42 @@ if both:
     r = [w["4 shards"][i]["mde"] / w["one job"][i]["mde"] for i in both]
     print(f"MDE of 4 shards / one job, per benchmark with both ({len(both)}): median {statistics.median(r):.3f}")
 for i in ["many/b0100", "many/b0600"]:
-    print(i, {k: (w[k][i]["verdict"], w[k][i].get("ratio"), w[k][i].get("mde")) for k in arms})
+    print(i, {k: {f: w[k][i].get(f) for f in ("verdict", "ratio", "p_value", "p_adjusted", "mde", "note")}
+              for k in arms})
+
+
+def round_sigma(base, head):
+    """Per benchmark: the robust sigma (1.4826 MAD) of its rounds' log ratios, as stats::power uses."""
+    out = []
+    heads = {b["id"]: b for b in head["benchmarks"]}
+    for b in base["benchmarks"]:
+        if b["id"] not in heads:
+            continue
+        rb, rh = (round_medians(x) for x in (b, heads[b["id"]]))
+        logs = [math.log(rh[r] / rb[r]) for r in rb if r in rh]
+        if len(logs) >= 3:
+            m = statistics.median(logs)
+            out.append(1.4826 * statistics.median([abs(v - m) for v in logs]))
+    return out
+
+
+def round_medians(b):
+    w = (b.get("metrics") or {}).get("ns_per_op") or {}
+    by = {}
+    for r, v in zip(w.get("rounds") or [], w.get("samples") or []):
+        by.setdefault(r, []).append(v)
+    return {r: statistics.median(v) for r, v in by.items()}
+
+
+one_base, one_head = load("one", "base.json"), load("one", "head.json")
+ns = [m for m in medians(one_base).values()]
+print(f"one job: base ns/op {min(ns):.0f}-{max(ns):.0f}; round log-ratio sigma median "
+      f"{med(round_sigma(one_base, one_head), 100, fmt='{:.2f}')}%")
 for k, d in arms.items():
     alloc = [c for c in load(d, "verdicts.json")["comparisons"] if c["metric"] == "allocs_per_op"
              and c["verdict"] == "regressed"]
     print(f"{k}: allocs/op regressed in {sorted(c['id'] for c in alloc)}")
-one = medians(load("one", "base.json"))
+one = medians(one_base)
 for s in range(1, 5):
     m = medians(load(f"s{s}", "base.json"))
     r = [m[i] / one[i] for i in m if i in one]

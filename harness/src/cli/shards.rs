@@ -171,12 +171,7 @@ pub(super) fn run_shard(
     let mode = if args.quick { RunMode::Quick } else { RunMode::Full };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("shard-{}-of-{}", shard.index, shard.count)));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let unpacked = tempfile::Builder::new()
-        .prefix("benchgate-archive-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    eprintln!("benchgate: unpacking {}", archive_path.display());
-    let manifest = open_archive(archive_path, unpacked.path())?;
+    let (unpacked, manifest) = open_archive(archive_path, "")?;
     let config = manifest_config(&manifest, archive_path)?;
     let base_index = Manifest::index(&manifest.base, unpacked.path());
     let head_index = Manifest::index(&manifest.head, unpacked.path());
@@ -349,10 +344,15 @@ fn shard_ids(
     manifest.ids.iter().filter(|id| assigned.get(*id) == Some(&shard.index)).cloned().collect()
 }
 
-/// Unpacks an archive into `dir` (checking every binary, [`archive::unpack`]) for this benchgate only:
-/// the version that built it.
-fn open_archive(path: &Path, dir: &Path) -> anyhow::Result<Manifest> {
-    let manifest = archive::unpack(path, dir)?;
+/// Unpacks an archive into a temporary directory of its own (checking every binary, [`archive::unpack`]),
+/// for this benchgate only: the version that built it. `why` ends the progress line.
+fn open_archive(path: &Path, why: &str) -> anyhow::Result<(tempfile::TempDir, Manifest)> {
+    let dir = tempfile::Builder::new()
+        .prefix("benchgate-archive-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    eprintln!("benchgate: unpacking {}{why}", path.display());
+    let manifest = archive::unpack(path, dir.path())?;
     if manifest.benchgate_version != env!("CARGO_PKG_VERSION") {
         bail!(
             "{} was built by benchgate {}, this is {}: every shard and the verdict must run the version that built it",
@@ -361,7 +361,7 @@ fn open_archive(path: &Path, dir: &Path) -> anyhow::Result<Manifest> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    Ok(manifest)
+    Ok((dir, manifest))
 }
 
 /// Attributes the verdict's regressions with the binaries of the archive the shards measured (the same
@@ -376,12 +376,7 @@ fn attribute_from(
     time: std::time::Duration,
 ) -> anyhow::Result<(Vec<crate::profile::attribute::Attribution>, Vec<String>)> {
     let deadline = Instant::now() + time;
-    let unpacked = tempfile::Builder::new()
-        .prefix("benchgate-archive-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    eprintln!("benchgate: unpacking {} to attribute the regressions", archive_path.display());
-    let archived = open_archive(archive_path, unpacked.path())?;
+    let (unpacked, archived) = open_archive(archive_path, " to attribute the regressions")?;
     if archived.id != manifest.id {
         bail!(
             "{} is archive {}, but the shards measured archive {}: attribution needs the binaries they ran",

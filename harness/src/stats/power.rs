@@ -237,6 +237,8 @@ mod tests {
         assert_eq!(sign_floor(0.05 / 30.0, 10), None);
         // 1,000 benchmarks, a fifth of them candidates: 2/2^13 = 2.44e-4 > 0.05/220 = 2.27e-4.
         assert_eq!(sign_floor(0.05 / 220.0, 30), Some(14));
+        // README's other example: 7 candidates, 2/2^9 = 3.9e-3 <= 0.05/7 = 7.1e-3 < 2/2^8.
+        assert_eq!(sign_floor(0.05 / 7.0, 30), Some(9));
         assert!(paired_mde(&[Stage { rounds: 11, alpha: 0.05 / 30.0 }], 0.01, 0.01, 0.8).is_some());
     }
 

@@ -304,6 +304,20 @@ fn judged(c: &serde_json::Value) -> String {
     [f("id"), f("metric"), f("verdict"), f("ratio"), f("ci"), f("p_value"), f("p_adjusted"), f("mde")].join(" ")
 }
 
+/// `benchgate compare --format json` of a folder's base.json and head.json, in `repo` (its configuration,
+/// no noise floors): the exit code and the verdicts.
+fn compare_json(repo: &Path, dir: &Path) -> (Option<i32>, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_benchgate"))
+        .current_dir(repo)
+        .args(["compare", "--no-noise", "--format", "json"])
+        .arg(dir.join("base.json"))
+        .arg(dir.join("head.json"))
+        .output()
+        .unwrap();
+    let verdicts = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code(), verdicts)
+}
+
 /// The number just before the first `marker` in `text`.
 fn number_before(text: &str, marker: &str) -> Option<usize> {
     let head = &text[..text.find(marker)?];
@@ -350,15 +364,8 @@ fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
             serde_json::from_str(&std::fs::read_to_string(dir.join("head.json")).unwrap()).unwrap();
         assert!(head["meta"]["pairing"].as_str().unwrap().ends_with(&format!("/shard-{}-of-2", i + 1)));
         // What the shard alone would have judged: its own family of candidates.
-        let own = Command::new(env!("CARGO_BIN_EXE_benchgate"))
-            .current_dir(repo.path())
-            .args(["compare", "--no-noise", "--format", "json"])
-            .arg(dir.join("base.json"))
-            .arg(dir.join("head.json"))
-            .output()
-            .unwrap();
-        assert!(matches!(own.status.code(), Some(0 | 1)), "{}", stderr(&own));
-        let own: serde_json::Value = serde_json::from_slice(&own.stdout).unwrap();
+        let (code, own) = compare_json(repo.path(), dir);
+        assert!(matches!(code, Some(0 | 1)), "{own}");
         let confirmed: Vec<usize> = own["comparisons"]
             .as_array()
             .unwrap()
@@ -414,15 +421,8 @@ fn wall_rounds_of_several_shards_are_judged_in_one_correction() {
 
     // Exactly as if one machine had measured them all: `compare` over the merged files, which hold every
     // benchmark as one job would have written it, judges every comparison alike, figure for figure.
-    let one = Command::new(env!("CARGO_BIN_EXE_benchgate"))
-        .current_dir(repo.path())
-        .args(["compare", "--no-noise", "--format", "json"])
-        .arg(v.join("base.json"))
-        .arg(v.join("head.json"))
-        .output()
-        .unwrap();
-    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
-    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    let (code, one) = compare_json(repo.path(), &v);
+    assert_eq!(code, Some(1), "{one}");
     let rows =
         |v: &serde_json::Value| -> Vec<String> { v["comparisons"].as_array().unwrap().iter().map(judged).collect() };
     assert_eq!(rows(&one), rows(&verdicts));
