@@ -179,8 +179,7 @@ pub fn compare(base: &Results, head: &Results, policy: &Policy<'_>) -> Verdicts 
             base.meta.machine.fingerprint, head.meta.machine.fingerprint
         ));
     }
-    let same_toolchain = base.meta.toolchain.rustc_verbose == head.meta.toolchain.rustc_verbose
-        && base.meta.toolchain.target == head.meta.toolchain.target;
+    let same_toolchain = same_toolchain(&base.meta, &head.meta);
     if !same_toolchain {
         warnings.push(format!(
             "base and head were built by different toolchains (rustc {} vs {}): instruction counts are reported, \
@@ -573,7 +572,31 @@ fn per_op_text(v: f64) -> String {
     if v.fract() == 0.0 { format!("{v:.0}") } else { crate::report::sig3(v) }
 }
 
-/// Near-exact lane: a relative threshold (or the calibrated floor, if larger). Counts from different
+/// Whether both sides were built by one toolchain for one target: instruction counts of different
+/// toolchains are not comparable.
+pub(crate) fn same_toolchain(base: &crate::model::Meta, head: &crate::model::Meta) -> bool {
+    base.toolchain.rustc_verbose == head.toolchain.rustc_verbose && base.toolchain.target == head.toolchain.target
+}
+
+/// The instr lane's rule on the two sides' ranges of instructions per op (a side counted once is a
+/// range of one value): a change only when the ranges lie apart by more than the relative threshold.
+/// `interleave` asks it of the first counts to decide which benchmarks to count again.
+pub(crate) fn instr_verdict(base: [f64; 2], head: [f64; 2], threshold: f64) -> Verdict {
+    let ([blo, bhi], [hlo, hhi]) = (base, head);
+    if blo <= 0.0 {
+        Verdict::Unchanged
+    } else if hlo > bhi * (1.0 + threshold) {
+        Verdict::Regressed
+    } else if hhi * (1.0 + threshold) < blo {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    }
+}
+
+/// Near-exact lane: a relative threshold (or the calibrated floor, if larger). A side counted in several
+/// processes (`instr_runs`: its first count differed from the other side's beyond the threshold, so both
+/// were counted again) counts as the range of its runs ([`instr_verdict`]). Counts from different
 /// toolchains are not comparable: reported, not judged.
 fn instr(
     b: &BenchResult,
@@ -584,20 +607,45 @@ fn instr(
 ) -> Option<Comparison> {
     let (base, head) = (b.metrics.instructions_per_op?, h.metrics.instructions_per_op?);
     let threshold = t.instr_ratio.max(noise.unwrap_or(0.0));
-    let ratio = if base > 0.0 { head / base } else { 1.0 };
-    let verdict = if !same_toolchain {
-        Verdict::Inconclusive
-    } else if ratio > 1.0 + threshold {
-        Verdict::Regressed
-    } else if ratio < 1.0 / (1.0 + threshold) {
-        Verdict::Improved
-    } else {
-        Verdict::Unchanged
+    let range = |r: &BenchResult, value: f64| -> [f64; 2] {
+        r.metrics
+            .instr_runs
+            .iter()
+            .map(crate::model::InstrCounts::instructions_per_op)
+            .fold([value, value], |[lo, hi], v| [lo.min(v), hi.max(v)])
     };
+    let (br, hr) = (range(b, base), range(h, head));
+    let verdict = if same_toolchain { instr_verdict(br, hr, threshold) } else { Verdict::Inconclusive };
     let mut c = scalar(h, "instructions_per_op", base, head, threshold, verdict);
     c.noise_floor = noise;
     if !same_toolchain {
         c.note = Some("different toolchains: not judged".into());
+    }
+    let runs = (b.metrics.instr_runs.len(), h.metrics.instr_runs.len());
+    if runs != (0, 0) {
+        let side = |[lo, hi]: [f64; 2], n: usize| {
+            let n = n.max(1);
+            if lo == hi {
+                format!("{} in {n} process{}", crate::report::sig3(lo), if n == 1 { "" } else { "es" })
+            } else {
+                format!("{}-{} over {n} processes", crate::report::sig3(lo), crate::report::sig3(hi))
+            }
+        };
+        let text = if br[0] == br[1] && hr[0] == hr[1] {
+            format!(
+                "counted again, the same counts (base {}, head {}): the change is in the code, not in the counting",
+                side(br, runs.0),
+                side(hr, runs.1)
+            )
+        } else {
+            format!(
+                "the counts vary between processes of one binary (threads under valgrind's scheduling, a random \
+                 seed): base {}, head {}; judged on the ranges",
+                side(br, runs.0),
+                side(hr, runs.1)
+            )
+        };
+        add_note(&mut c, text);
     }
     Some(c)
 }
@@ -1283,6 +1331,61 @@ mod tests {
         );
         let c = compare(&a, &b, &Policy::new(&judged())).comparisons.into_iter().find(|c| c.metric == "allocs_per_op");
         assert_eq!(c.unwrap().verdict, Verdict::Unchanged);
+    }
+
+    /// A benchmark whose instr lane was counted once per given count of instructions per op (over 10
+    /// extra iterations, so tenths are exact).
+    fn counted(rng: &mut SplitMix64, per_op: &[f64]) -> BenchResult {
+        let runs: Vec<crate::model::InstrCounts> = per_op
+            .iter()
+            .map(|&p| crate::model::InstrCounts {
+                iters: [1, 11],
+                instructions: [50_000, 50_000 + (p * 10.0).round() as u64],
+                estimated_cycles: None,
+                setup_instructions: None,
+                setup_estimated_cycles: None,
+            })
+            .collect();
+        let median = crate::driver::median_instr_run(&runs).unwrap();
+        let mut b = bench("q/t", 100.0, 0.1, 20, rng, 0.0);
+        b.metrics.instructions_per_op = Some(median.instructions_per_op());
+        b.metrics.instr = Some(median);
+        if runs.len() > 1 {
+            b.metrics.instr_runs = runs;
+        }
+        b
+    }
+
+    #[test]
+    fn instruction_counts_counted_again_are_judged_on_their_ranges() {
+        let mut rng = SplitMix64::new(12);
+        let mut verdict = |base: &[f64], head: &[f64]| {
+            let (a, b) = (results(vec![counted(&mut rng, base)]), results(vec![counted(&mut rng, head)]));
+            let v = compare(&a, &b, &Policy::new(&judged()));
+            v.comparisons.into_iter().find(|c| c.metric == "instructions_per_op").unwrap()
+        };
+        // The threshold is 0.5%. Counts that repeat: the exact rule, and a note that they repeated.
+        let c = verdict(&[100_000.0, 100_000.0], &[101_000.0, 101_000.0]);
+        assert_eq!(c.verdict, Verdict::Regressed, "{c:?}");
+        let note = c.note.unwrap();
+        assert!(note.starts_with("counted again, the same counts (base 100000 in 2 processes"), "{note}");
+        // Counts that vary: the medians are 1% apart, the ranges overlap.
+        let base = [99_700.0, 99_800.0, 100_000.0, 100_000.0, 100_100.0, 100_300.0, 100_900.0];
+        let head = [100_400.0, 100_700.0, 100_900.0, 101_000.0, 101_100.0, 101_200.0, 101_600.0];
+        let c = verdict(&base, &head);
+        assert_eq!((c.base, c.head), (Some(100_000.0), Some(101_000.0)));
+        assert_eq!(c.verdict, Verdict::Unchanged, "{c:?}");
+        let note = c.note.unwrap();
+        assert!(note.contains("base 99700-100900 over 7 processes, head 100400-101600 over 7"), "{note}");
+        // Apart by more than the threshold, both ways; apart by less is no change.
+        let head: Vec<f64> = base.iter().map(|b| b + 2_000.0).collect();
+        assert_eq!(verdict(&base, &head).verdict, Verdict::Regressed);
+        assert_eq!(verdict(&head, &base).verdict, Verdict::Improved);
+        let head: Vec<f64> = base.iter().map(|b| b * 1.009 + 1.0).collect();
+        assert_eq!(verdict(&base, &head).verdict, Verdict::Unchanged, "the ranges overlap");
+        // One count a side is a range of one value: the rule as it was.
+        assert_eq!(verdict(&[1000.0], &[1005.1]).verdict, Verdict::Regressed);
+        assert_eq!(verdict(&[1000.0], &[1004.9]).verdict, Verdict::Unchanged);
     }
 
     #[test]

@@ -541,6 +541,8 @@ pub(crate) enum LaneOutcome {
     },
     /// The instr lane's counts, which the driver takes itself under callgrind.
     Counted(InstrCounts),
+    /// The instr lane counted in several processes ([`INSTR_RUNS`]): every run's counts.
+    Instrs(Vec<InstrCounts>),
     Skipped(String),
     Failed(Failure),
 }
@@ -575,6 +577,12 @@ pub(crate) fn lane_outcome(
 /// the base's seven (the only way `compare` calls such counts changed, ranges apart) with probability
 /// 1/C(14,7) = 1/3432 each way, were the counts exchangeable; one process counts everything else.
 pub const ALLOC_RUNS: usize = 7;
+
+/// Instr-lane processes a side gets when its counts vary between processes of one binary (valgrind
+/// schedules a program's threads by its own clock; a hash map's random seed moves a hashing routine's
+/// count): as many as [`ALLOC_RUNS`], for the same reason (ranges apart under no change: 1/3432 each way).
+/// Counts that repeat exactly are counted twice, which shows they do.
+pub const INSTR_RUNS: usize = ALLOC_RUNS;
 
 /// One side's alloc-lane request: the binary, its protocol arguments, its report file, and the results
 /// file an interrupt names.
@@ -631,6 +639,14 @@ pub(crate) fn median_run(runs: &[AllocCounts]) -> Option<AllocCounts> {
     sorted.get(sorted.len() / 2).copied()
 }
 
+/// The run whose count a result's `instructions_per_op` gives when the lane ran several times: the
+/// median by instructions per op.
+pub(crate) fn median_instr_run(runs: &[InstrCounts]) -> Option<InstrCounts> {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(|a, b| a.instructions_per_op().total_cmp(&b.instructions_per_op()));
+    sorted.get(sorted.len() / 2).copied()
+}
+
 /// Runs one wall-lane process, a fresh draw of what moves a routine's time from process to process:
 /// the kernel randomizes the address-space layout, and the binary's cached pages are dropped first
 /// (on Linux) so that its code and data are read into new physical pages. Without that, every process
@@ -672,6 +688,14 @@ pub(crate) fn record(result: &mut BenchResult, lane: Lane, outcome: LaneOutcome)
                 apply(&mut result.metrics, Outcome::Alloc { counts, reported });
             }
             result.metrics.alloc_runs = runs;
+        }
+        LaneOutcome::Instrs(runs) => {
+            let Some(median) = median_instr_run(&runs) else { return };
+            let valid = median.instructions_per_op() >= 0.0;
+            record(result, lane, LaneOutcome::Counted(median));
+            if valid {
+                result.metrics.instr_runs = runs;
+            }
         }
         LaneOutcome::Counted(counts) if counts.instructions_per_op() < 0.0 => {
             // Only possible when the setup-only runs cost more than the measured runs: not a count a

@@ -1,6 +1,7 @@
 //! Measuring two builds in one job (`run --compare REV`): for each benchmark, the deterministic lanes
 //! (alloc, instr) run once per side (a threaded benchmark's alloc lane 7 times a side, in turns:
-//! `driver::alloc_outcomes`), from a cache keyed by the binary's code digest when possible, and
+//! `driver::alloc_outcomes`; a benchmark whose instruction counts differ beyond the threshold is counted
+//! again, 2 or 7 times a side: `Recount`), from a cache keyed by the binary's code digest when possible, and
 //! the wall lane runs in rounds, base and head alternating in a random order each round, so that drift
 //! and noisy neighbours hit both sides alike. Samples keep their round, and `compare` pairs the rounds.
 //!
@@ -389,6 +390,10 @@ pub fn run<'a>(
             machine: &machine,
         };
         counting.run(base, head, ids, &mut all, config, opts, on_event)?;
+    }
+    if let Some(valgrind) = &valgrind {
+        let recount = Recount { valgrind, scratch: scratch.path(), machine: &machine };
+        recount.run(base, head, ids, &mut all, config, opts, on_event)?;
     }
 
     // Benchmarks whose binary is the same on both sides get no wall rounds (unless asked): the budget
@@ -814,6 +819,8 @@ enum Cached {
         reported: std::collections::BTreeMap<String, crate::model::Reported>,
     },
     Instr(crate::model::InstrCounts),
+    /// A benchmark's instr lane counted again ([`Recount`]), every run.
+    Instrs(Vec<crate::model::InstrCounts>),
 }
 
 impl Cached {
@@ -824,6 +831,7 @@ impl Cached {
                 Some(Cached::Allocs { runs: runs.clone(), reported: reported.clone() })
             }
             LaneOutcome::Counted(c) => Some(Cached::Instr(*c)),
+            LaneOutcome::Instrs(runs) => Some(Cached::Instrs(runs.clone())),
             LaneOutcome::Skipped(_) | LaneOutcome::Failed(_) => None,
         }
     }
@@ -833,6 +841,7 @@ impl Cached {
             Cached::Alloc(o) => LaneOutcome::Done(o),
             Cached::Allocs { runs, reported } => LaneOutcome::Allocs { runs, reported },
             Cached::Instr(c) => LaneOutcome::Counted(c),
+            Cached::Instrs(runs) => LaneOutcome::Instrs(runs),
         }
     }
 }
@@ -1033,6 +1042,221 @@ impl Counting<'_> {
             String::new()
         };
         format!("{}, once per side{threaded} ({how})", self.lane)
+    }
+}
+
+/// The instr lane's second look: a benchmark whose first counts on the two sides differ beyond its
+/// threshold ([`crate::compare::instr_verdict`] on the configured threshold, which a calibrated floor
+/// only raises) is counted again, base and head in turns: once more a side, and when any side's counts
+/// then differ from each other, up to [`driver::INSTR_RUNS`] a side, so that `compare` judges the counts'
+/// ranges. Counts of one binary repeat exactly when its code is deterministic; those that do not (threads
+/// under valgrind's scheduling, a random hash seed) would otherwise flag one draw of their spread: seen in
+/// two verdicts of one archive, which judged 8 comparisons (threaded queues, fjall, redb) differently.
+/// A count that repeats costs one process a side, and only where a change was seen.
+struct Recount<'s> {
+    valgrind: &'s instr::Valgrind,
+    scratch: &'s Path,
+    /// The machine's fingerprint and the C library's version, for the cache key.
+    machine: &'s str,
+}
+
+/// How many counts a side needs, given every side's counts so far: two when all repeat, all
+/// [`driver::INSTR_RUNS`] once any side's vary.
+fn instr_runs_needed(runs: &[Vec<crate::model::InstrCounts>]) -> usize {
+    if runs.iter().any(|r| r.windows(2).any(|w| w[0] != w[1])) { driver::INSTR_RUNS } else { 2 }
+}
+
+impl Recount<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        base: &mut Side<'_>,
+        head: &mut Side<'_>,
+        ids: &[String],
+        all: &mut [[Option<BenchResult>; 2]],
+        config: &Config,
+        opts: &Options,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), DriverError> {
+        if !crate::compare::same_toolchain(&base.results.meta, &head.results.meta) {
+            return Ok(());
+        }
+        let runs_of = |r: &BenchResult| -> Vec<crate::model::InstrCounts> {
+            if r.metrics.instr_runs.is_empty() {
+                r.metrics.instr.into_iter().collect()
+            } else {
+                r.metrics.instr_runs.clone()
+            }
+        };
+        // Each benchmark to count again: its index, and each side's binary and counts so far.
+        type Sides = [(PathBuf, Vec<crate::model::InstrCounts>); 2];
+        let mut work: Vec<(usize, Sides)> = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let [Some(b), Some(h)] = &all[i] else { continue };
+            let (Some(bv), Some(hv)) = (b.metrics.instructions_per_op, h.metrics.instructions_per_op) else { continue };
+            let threshold = config.gate.thresholds(id, &h.suite).instr_ratio;
+            if crate::compare::instr_verdict([bv, bv], [hv, hv], threshold) == crate::compare::Verdict::Unchanged {
+                continue;
+            }
+            let (Some((bb, _)), Some((hb, _))) = (find(base.index, id), find(head.index, id)) else { continue };
+            let runs = [runs_of(b), runs_of(h)];
+            let needed = instr_runs_needed(&runs);
+            if runs.iter().all(|r| r.len() >= needed) {
+                continue;
+            }
+            let [rb, rh] = runs;
+            work.push((i, [(bb.exe.clone(), rb), (hb.exe.clone(), rh)]));
+        }
+        if work.is_empty() {
+            return Ok(());
+        }
+        let workers = counting_workers().min(work.len());
+        on_event(Event::Phase {
+            text: &format!(
+                "instr: {} benchmark{} counted beyond the threshold; counting them again, base and head in turns \
+                 (a second count a side, {} a side where counts vary; {workers} at a time)",
+                work.len(),
+                if work.len() == 1 { "" } else { "s" },
+                driver::INSTR_RUNS
+            ),
+        });
+        let started = Instant::now();
+        let settings = config.instr(opts.mode);
+        let timeout = config.timeout();
+        let files = [base.out.clone(), head.out.clone()];
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        type Counted = Result<[Option<LaneOutcome>; 2], DriverError>;
+        let (tx, rx) = mpsc::channel::<(usize, Counted)>();
+        let work = &work;
+        let (mut repeated, mut varied, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        std::thread::scope(|scope| -> Result<(), DriverError> {
+            for _ in 0..workers {
+                let (tx, next, stop, settings, files) = (tx.clone(), &next, &stop, &settings, &files);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let w = next.fetch_add(1, Ordering::SeqCst);
+                        let Some((i, sides)) = work.get(w) else { break };
+                        let id = &ids[*i];
+                        let mut runs: Vec<Vec<crate::model::InstrCounts>> =
+                            sides.iter().map(|(_, r)| r.clone()).collect();
+                        let mut outcome: [Option<LaneOutcome>; 2] = [None, None];
+                        let r = (|| -> Result<(), DriverError> {
+                            loop {
+                                let needed = instr_runs_needed(&runs);
+                                if runs.iter().all(|r| r.len() >= needed) {
+                                    break;
+                                }
+                                for k in 0..2 {
+                                    if runs[k].len() >= needed || outcome[k].is_some() {
+                                        continue;
+                                    }
+                                    match driver::instr_outcome(
+                                        self.valgrind,
+                                        &sides[k].0,
+                                        id,
+                                        settings.clone(),
+                                        self.scratch,
+                                        timeout,
+                                        &files[k],
+                                    )? {
+                                        LaneOutcome::Counted(c) => runs[k].push(c),
+                                        failure => outcome[k] = Some(failure),
+                                    }
+                                }
+                                if outcome.iter().any(Option::is_some) {
+                                    break;
+                                }
+                            }
+                            Ok(())
+                        })();
+                        for k in 0..2 {
+                            if outcome[k].is_none() {
+                                outcome[k] = Some(LaneOutcome::Instrs(std::mem::take(&mut runs[k])));
+                            }
+                        }
+                        if r.is_err() {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if tx.send((w, r.map(|()| outcome))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let result = (|| -> Result<(), DriverError> {
+                for (w, r) in rx.iter() {
+                    let outcomes = r?;
+                    let i = &work[w].0;
+                    let id = &ids[*i];
+                    let (mut varies, mut fails) = (false, false);
+                    for (k, (side, outcome)) in [&*base, &*head].into_iter().zip(outcomes).enumerate() {
+                        let Some(outcome) = outcome else { continue };
+                        let bin = find(side.index, id).map(|(b, _)| b);
+                        match &outcome {
+                            LaneOutcome::Instrs(runs) => {
+                                varies |= runs.windows(2).any(|w| w[0] != w[1]);
+                                let key = bin.and_then(|b| {
+                                    cache_path(
+                                        &opts.cache_dir,
+                                        b,
+                                        id,
+                                        Lane::Instr,
+                                        config,
+                                        opts.mode,
+                                        Some(self.valgrind),
+                                        self.machine,
+                                    )
+                                });
+                                if let (Some(c), Some(path)) = (Cached::of(&outcome), key) {
+                                    let text = serde_json::to_vec(&c).expect("outcome serializes");
+                                    let _ = crate::fsutil::write_atomic(&path, &text);
+                                }
+                            }
+                            _ => fails = true,
+                        }
+                        if let Some(result) = all[*i][k].as_mut() {
+                            driver::record(result, Lane::Instr, outcome);
+                        }
+                    }
+                    if fails {
+                        failed.push(id.as_str());
+                    } else if varies {
+                        varied.push(id.as_str());
+                    } else {
+                        repeated.push(id.as_str());
+                    }
+                    keep(base, head, &all[*i])?;
+                }
+                Ok(())
+            })();
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            result
+        })?;
+        repeated.sort_unstable();
+        varied.sort_unstable();
+        let mut text = format!(
+            "instr counted again in {:.0}s: {} repeated exactly (the change is in the code){}",
+            started.elapsed().as_secs_f64(),
+            repeated.len(),
+            if repeated.is_empty() { String::new() } else { format!(": {}", listed(&repeated)) }
+        );
+        if !varied.is_empty() {
+            text.push_str(&format!(
+                "; {} varied between processes, judged on the ranges of {} counts a side: {}",
+                varied.len(),
+                driver::INSTR_RUNS,
+                listed(&varied)
+            ));
+        }
+        if !failed.is_empty() {
+            text.push_str(&format!("; {} failed when counted again: {}", failed.len(), listed(&failed)));
+        }
+        on_event(Event::Phase { text: &text });
+        Ok(())
     }
 }
 

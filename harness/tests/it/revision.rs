@@ -452,3 +452,139 @@ fn a_first_comparison_builds_each_dependency_once_and_plain_runs_reuse_cargo_ben
     let (serde, package, err) = run(&first, "target/second");
     assert_eq!((serde, package), (0, 0), "nothing to build the second time: {err}");
 }
+
+/// Two benchmarks in one binary: `fixed/more` does a fixed amount of work, `vary/seq` an amount that each
+/// process draws anew (its sequence number among the processes that ran it, from files it creates in
+/// SEQ_DIR), like a routine whose count moves with the scheduling of its threads or a random seed.
+const RECOUNT_BENCH: &str = r#"
+use benchgate::{Bencher, Harness, black_box};
+
+#[inline(never)]
+fn work(n: u64) -> u64 {
+    (0..n).fold(0u64, |a, i| a.wrapping_add(black_box(i).wrapping_mul(3)))
+}
+
+/// This process's number among the processes that asked before it.
+fn sequence() -> u64 {
+    static N: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        let dir = std::path::Path::new(SEQ_DIR);
+        (0u64..).find(|n| std::fs::File::create_new(dir.join(n.to_string())).is_ok()).unwrap()
+    })
+}
+
+fn demo(h: &mut Harness) {
+    let mut s = h.suite("fixed");
+    s.bench("more", |b: &mut Bencher| b.iter(|| work(black_box(MORE))));
+    let mut s = h.suite("vary");
+    s.bench("seq", |b: &mut Bencher| {
+        let n = 10_000 + 1_000 * (sequence() % 5);
+        b.iter(|| work(black_box(n)))
+    });
+}
+
+benchgate::main!(demo);
+"#;
+
+/// The instr lane's second look: a deterministic change of 2% is counted again, repeats exactly and
+/// regresses; a benchmark whose counts differ between processes of one binary (and so between base and
+/// head, though its code did not change) is counted 7 times a side, in turns, and judged on the ranges:
+/// unchanged. The cache keeps every run: a second comparison counts nothing again.
+#[test]
+fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("valgrind not installed; not checked");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let seq = tempfile::tempdir().unwrap();
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(p.join("benches")).unwrap();
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    std::fs::write(p.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        p.join("Cargo.toml"),
+        format!(
+            "[workspace]\n\n[package]\nname = \"revrecount\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
+             [profile.bench]\ndebug = \"line-tables-only\"\n",
+            harness.join("../benchgate").display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
+    let write = |more: u64| {
+        let text = RECOUNT_BENCH
+            .replace("SEQ_DIR", &format!("{:?}", seq.path().display().to_string()))
+            .replace("MORE", &more.to_string());
+        std::fs::write(p.join("benches/demo.rs"), text).unwrap();
+    };
+    write(20_000);
+    git(p, &["init", "-q", "-b", "main"]);
+    git(p, &["config", "user.email", "t@example.com"]);
+    git(p, &["config", "user.name", "t"]);
+    git(p, &["add", "."]);
+    git(p, &["commit", "-qm", "base"]);
+    // Head: the working tree, 2% more work in `fixed/more`.
+    write(20_400);
+    let run = |out: &Path| {
+        let o = benchgate(p)
+            .args(["run", "--quick", "--compare", "HEAD", "--lanes", "instr", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        (o.status.code(), stderr(&o))
+    };
+    let first = p.join("target/first");
+    let (code, err) = run(&first);
+    let md = std::fs::read_to_string(first.join("verdicts.md")).unwrap_or_default();
+    assert_eq!(code, Some(1), "{err}\n{md}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("verdicts.json")).unwrap()).unwrap();
+    let row = |id: &str| {
+        v["comparisons"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id}: {md}"))
+    };
+    let (more, vary) = (row("fixed/more"), row("vary/seq"));
+    assert_eq!(more["verdict"], "regressed", "{md}");
+    let note = more["note"].as_str().unwrap();
+    assert!(note.starts_with("counted again, the same counts (base ") && note.contains(" in 2 processes"), "{note}");
+    assert_eq!(vary["verdict"], "unchanged", "{md}");
+    let note = vary["note"].as_str().unwrap();
+    assert!(
+        note.contains("vary between processes") && note.contains("over 7 processes; judged on the ranges"),
+        "{note}"
+    );
+    assert!(err.contains("instr: 2 benchmarks counted beyond the threshold; counting them again"), "{err}");
+    assert!(err.contains("1 repeated exactly (the change is in the code): fixed/more"), "{err}");
+    assert!(err.contains("1 varied between processes, judged on the ranges of 7 counts a side: vary/seq"), "{err}");
+    let runs = |side: &str, id: &str| {
+        let r = cargo_benchgate::model::Results::load(&first.join(format!("{side}.json"))).unwrap();
+        let b = r.benchmarks.iter().find(|b| b.id == id).unwrap();
+        let per_op: Vec<f64> = b.metrics.instr_runs.iter().map(|c| c.instructions_per_op()).collect();
+        (per_op, b.metrics.instructions_per_op.unwrap())
+    };
+    for side in ["base", "head"] {
+        let (per_op, figure) = runs(side, "fixed/more");
+        assert_eq!(per_op.len(), 2, "{side}: {per_op:?}");
+        assert_eq!((per_op[0], per_op[1]), (figure, figure), "{side}: deterministic counts repeat");
+        let (per_op, figure) = runs(side, "vary/seq");
+        assert_eq!(per_op.len(), 7, "{side}: {per_op:?}");
+        let mut sorted = per_op.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(sorted[3], figure, "{side}: the figure is the median run");
+        assert!(sorted[0] < sorted[6], "{side}: the counts varied: {per_op:?}");
+    }
+    // The same comparison again: every count from the cache, nothing counted again, the same verdicts.
+    let second = p.join("target/second");
+    let (code, err) = run(&second);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!err.contains("counting them again"), "{err}");
+    for (side, id) in [("base", "vary/seq"), ("head", "vary/seq"), ("head", "fixed/more")] {
+        let again = cargo_benchgate::model::Results::load(&second.join(format!("{side}.json"))).unwrap();
+        let b = again.benchmarks.iter().find(|b| b.id == id).unwrap();
+        let per_op: Vec<f64> = b.metrics.instr_runs.iter().map(|c| c.instructions_per_op()).collect();
+        assert_eq!(per_op, runs(side, id).0, "{side} {id}: from the cache");
+    }
+}
