@@ -147,6 +147,7 @@ impl Measurer<'_> {
         let index = match ws.build(crate::driver::Build::Side {
             role: crate::driver::Role::Bisect,
             align_functions: self.config.run.align_functions,
+            codegen_units: self.config.run.codegen_units,
         }) {
             Ok(index) => index,
             // cargo's own output, above, says why.

@@ -97,7 +97,11 @@ pub(super) fn prepare(ws: &Workspace, config: &Config, rev: &str, no_merge_base:
             Err(e) => return Err(e).context(format!("base {}", short(&base.commit))),
         };
     eprintln!("benchgate: building base {} in {}", short(&base.commit), worktree.display());
-    let side = |role| driver::Build::Side { role, align_functions: config.run.align_functions };
+    let side = |role| driver::Build::Side {
+        role,
+        align_functions: config.run.align_functions,
+        codegen_units: config.run.codegen_units,
+    };
     let base_index = base_ws
         .build(side(driver::Role::Base))
         .with_context(|| format!("the base commit {} does not build", short(&base.commit)))?;

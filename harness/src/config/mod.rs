@@ -140,6 +140,8 @@ pub struct BaselineConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RunConfig {
     pub align_functions: u32,
+    /// Codegen units of the workspace's own crates in a comparison's builds (0: the profile's).
+    pub codegen_units: u32,
     pub timeout_s: u64,
     pub reports_dir: PathBuf,
 }

@@ -420,7 +420,8 @@ fn compiled(output: &str, krate: &str) -> usize {
 
 /// From a clean target directory: `cargo bench` builds everything once; a plain `benchgate run` after it
 /// builds nothing; the first `run --compare` builds each dependency once more (the comparison's flags,
-/// shared by both sides) and the package once per side; a second comparison builds nothing.
+/// shared by both sides) and the package once per side; a second comparison builds nothing; another
+/// `run.codegen_units` builds the package again per side, nothing else.
 #[test]
 fn a_first_comparison_builds_each_dependency_once_and_plain_runs_reuse_cargo_bench_s_build() {
     let d = repo("revbuilds");
@@ -451,6 +452,14 @@ fn a_first_comparison_builds_each_dependency_once_and_plain_runs_reuse_cargo_ben
     assert_eq!((serde, package), (1, 2), "dependencies once, the package once per side: {err}");
     let (serde, package, err) = run(&first, "target/second");
     assert_eq!((serde, package), (0, 0), "nothing to build the second time: {err}");
+    // The profile's codegen units instead of one for the package's own crates: the package again per
+    // side (the setting is in the wrapper's path, which cargo fingerprints), the dependencies not.
+    let config = p.join("target/units.toml");
+    std::fs::write(&config, "[run]\ncodegen_units = 0\n").unwrap();
+    let config = config.display().to_string();
+    let profile_units = ["run", "--quick", "--lanes", "alloc", "--compare", "main", "--config", config.as_str()];
+    let (serde, package, err) = run(&profile_units, "target/third");
+    assert_eq!((serde, package), (0, 2), "the package once per side: {err}");
 }
 
 /// Two benchmarks in one binary: `fixed/more` does a fixed amount of work, `vary/seq` an amount that each
