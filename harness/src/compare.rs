@@ -626,9 +626,9 @@ fn instr(
         let side = |[lo, hi]: [f64; 2], n: usize| {
             let n = n.max(1);
             if lo == hi {
-                format!("{} in {n} process{}", crate::report::sig3(lo), if n == 1 { "" } else { "es" })
+                format!("{} in {n} count{}", crate::report::sig3(lo), plural(n))
             } else {
-                format!("{}-{} over {n} processes", crate::report::sig3(lo), crate::report::sig3(hi))
+                format!("{}-{} over {n} counts", crate::report::sig3(lo), crate::report::sig3(hi))
             }
         };
         let text = if br[0] == br[1] && hr[0] == hr[1] {
@@ -1368,7 +1368,7 @@ mod tests {
         let c = verdict(&[100_000.0, 100_000.0], &[101_000.0, 101_000.0]);
         assert_eq!(c.verdict, Verdict::Regressed, "{c:?}");
         let note = c.note.unwrap();
-        assert!(note.starts_with("counted again, the same counts (base 100000 in 2 processes"), "{note}");
+        assert!(note.starts_with("counted again, the same counts (base 100000 in 2 counts"), "{note}");
         // Counts that vary: the medians are 1% apart, the ranges overlap.
         let base = [99_700.0, 99_800.0, 100_000.0, 100_000.0, 100_100.0, 100_300.0, 100_900.0];
         let head = [100_400.0, 100_700.0, 100_900.0, 101_000.0, 101_100.0, 101_200.0, 101_600.0];
@@ -1376,7 +1376,7 @@ mod tests {
         assert_eq!((c.base, c.head), (Some(100_000.0), Some(101_000.0)));
         assert_eq!(c.verdict, Verdict::Unchanged, "{c:?}");
         let note = c.note.unwrap();
-        assert!(note.contains("base 99700-100900 over 7 processes, head 100400-101600 over 7"), "{note}");
+        assert!(note.contains("base 99700-100900 over 7 counts, head 100400-101600 over 7"), "{note}");
         // Apart by more than the threshold, both ways; apart by less is no change.
         let head: Vec<f64> = base.iter().map(|b| b + 2_000.0).collect();
         assert_eq!(verdict(&base, &head).verdict, Verdict::Regressed);

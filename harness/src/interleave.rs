@@ -1052,7 +1052,7 @@ impl Counting<'_> {
 /// ranges. Counts of one binary repeat exactly when its code is deterministic; those that do not (threads
 /// under valgrind's scheduling, a random hash seed) would otherwise flag one draw of their spread: seen in
 /// two verdicts of one archive, which judged 8 comparisons (threaded queues, fjall, redb) differently.
-/// A count that repeats costs one process a side, and only where a change was seen.
+/// Counts that repeat cost one more count a side, and only where a change was seen.
 struct Recount<'s> {
     valgrind: &'s instr::Valgrind,
     scratch: &'s Path,

@@ -558,11 +558,11 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
     let (more, vary) = (row("fixed/more"), row("vary/seq"));
     assert_eq!(more["verdict"], "regressed", "{md}");
     let note = more["note"].as_str().unwrap();
-    assert!(note.starts_with("counted again, the same counts (base ") && note.contains(" in 2 processes"), "{note}");
+    assert!(note.starts_with("counted again, the same counts (base ") && note.contains(" in 2 counts"), "{note}");
     assert_eq!(vary["verdict"], "unchanged", "{md}");
     let note = vary["note"].as_str().unwrap();
     assert!(
-        note.contains("vary between processes") && note.contains("over 7 processes; judged on the ranges"),
+        note.contains("vary between processes") && note.contains("over 7 counts; judged on the ranges"),
         "{note}"
     );
     assert!(err.contains("instr: 2 benchmarks counted beyond the threshold; counting them again"), "{err}");
