@@ -561,10 +561,7 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
     assert!(note.starts_with("counted again, the same counts (base ") && note.contains(" in 2 counts"), "{note}");
     assert_eq!(vary["verdict"], "unchanged", "{md}");
     let note = vary["note"].as_str().unwrap();
-    assert!(
-        note.contains("vary between processes") && note.contains("over 7 counts; judged on the ranges"),
-        "{note}"
-    );
+    assert!(note.contains("vary between processes") && note.contains("over 7 counts; judged on the ranges"), "{note}");
     assert!(err.contains("instr: 2 benchmarks counted beyond the threshold; counting them again"), "{err}");
     assert!(err.contains("1 repeated exactly (the change is in the code): fixed/more"), "{err}");
     assert!(err.contains("1 varied between processes, judged on the ranges of 7 counts a side: vary/seq"), "{err}");
