@@ -836,6 +836,15 @@ impl Cached {
         }
     }
 
+    /// Keeps `outcome` in the cache file `path`, if it is a count (best effort: a cache that cannot be
+    /// written only means counting again next time).
+    fn store(outcome: &LaneOutcome, path: &Path) {
+        if let Some(c) = Cached::of(outcome) {
+            let text = serde_json::to_vec(&c).expect("outcome serializes");
+            let _ = crate::fsutil::write_atomic(path, &text);
+        }
+    }
+
     fn outcome(self) -> LaneOutcome {
         match self {
             Cached::Alloc(o) => LaneOutcome::Done(o),
@@ -964,9 +973,8 @@ impl Counting<'_> {
                         match &r {
                             Ok(outcomes) => {
                                 for (o, side) in outcomes.iter().zip(&job.sides) {
-                                    if let (Some(c), Some(path)) = (Cached::of(o), &side.cache) {
-                                        let text = serde_json::to_vec(&c).expect("outcome serializes");
-                                        let _ = crate::fsutil::write_atomic(path, &text);
+                                    if let Some(path) = &side.cache {
+                                        Cached::store(o, path);
                                     }
                                 }
                             }
@@ -1209,9 +1217,8 @@ impl Recount<'_> {
                                         self.machine,
                                     )
                                 });
-                                if let (Some(c), Some(path)) = (Cached::of(&outcome), key) {
-                                    let text = serde_json::to_vec(&c).expect("outcome serializes");
-                                    let _ = crate::fsutil::write_atomic(&path, &text);
+                                if let Some(path) = key {
+                                    Cached::store(&outcome, &path);
                                 }
                             }
                             _ => fails = true,

@@ -57,36 +57,44 @@ fn write_bench(dir: &Path, double: u64, extra_alloc: bool, steady: u64) {
     std::fs::write(dir.join("benches/demo.rs"), text).unwrap();
 }
 
-/// The repository of a test, holding a package named `package`. Each test names its own: the tests share
-/// one target directory, and cargo names a workspace's artifacts by package and path within the
-/// workspace, so two repositories with one package name would share builds, and cargo, which compares
-/// modification times, would hand one repository's build to the other whose files are older (seen when
-/// one test's working tree had edits the other's did not).
-fn repo(package: &str) -> tempfile::TempDir {
+/// A temporary git repository (branch main, nothing committed) holding the package `package`: an empty
+/// library, benchgate as its dev-dependency, and a bench target per name in `benches` (their files are
+/// the caller's to write).
+fn git_package(package: &str, benches: &[&str]) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(p.join("benches")).unwrap();
     std::fs::create_dir_all(p.join("src")).unwrap();
     std::fs::write(p.join("src/lib.rs"), "").unwrap();
+    let targets: String = benches.iter().map(|b| format!("[[bench]]\nname = \"{b}\"\nharness = false\n\n")).collect();
     std::fs::write(
         p.join("Cargo.toml"),
         format!(
             "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
-             [[bench]]\nname = \"other\"\nharness = false\n\n\
-             [profile.bench]\ndebug = \"line-tables-only\"\n",
+             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n{targets}[profile.bench]\ndebug = \"line-tables-only\"\n",
             harness.join("../benchgate").display().to_string()
         ),
     )
     .unwrap();
     // The fixture's lock file pins the same dependency versions (cargo fixes up the root package).
     std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
-    std::fs::write(p.join("benches/other.rs"), OTHER).unwrap();
     std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
     git(p, &["init", "-q", "-b", "main"]);
     git(p, &["config", "user.email", "t@example.com"]);
     git(p, &["config", "user.name", "t"]);
+    d
+}
+
+/// The repository of a test, holding a package named `package`. Each test names its own: the tests share
+/// one target directory, and cargo names a workspace's artifacts by package and path within the
+/// workspace, so two repositories with one package name would share builds, and cargo, which compares
+/// modification times, would hand one repository's build to the other whose files are older (seen when
+/// one test's working tree had edits the other's did not).
+fn repo(package: &str) -> tempfile::TempDir {
+    let d = git_package(package, &["demo", "other"]);
+    let p = d.path();
+    std::fs::write(p.join("benches/other.rs"), OTHER).unwrap();
     write_bench(p, 2_000, false, 3_000);
     git(p, &["add", "."]);
     git(p, &["commit", "-qm", "base"]);
@@ -505,25 +513,9 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
         eprintln!("valgrind not installed; not checked");
         return;
     }
-    let d = tempfile::tempdir().unwrap();
+    let d = git_package("revrecount", &["demo"]);
     let p = d.path();
     let seq = tempfile::tempdir().unwrap();
-    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(p.join("benches")).unwrap();
-    std::fs::create_dir_all(p.join("src")).unwrap();
-    std::fs::write(p.join("src/lib.rs"), "").unwrap();
-    std::fs::write(
-        p.join("Cargo.toml"),
-        format!(
-            "[workspace]\n\n[package]\nname = \"revrecount\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dev-dependencies]\nbenchgate = {{ path = {:?} }}\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n\
-             [profile.bench]\ndebug = \"line-tables-only\"\n",
-            harness.join("../benchgate").display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(harness.join("tests/fixture/Cargo.lock"), p.join("Cargo.lock")).unwrap();
-    std::fs::write(p.join(".gitignore"), "target/\n").unwrap();
     let write = |more: u64| {
         let text = RECOUNT_BENCH
             .replace("SEQ_DIR", &format!("{:?}", seq.path().display().to_string()))
@@ -531,9 +523,6 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
         std::fs::write(p.join("benches/demo.rs"), text).unwrap();
     };
     write(20_000);
-    git(p, &["init", "-q", "-b", "main"]);
-    git(p, &["config", "user.email", "t@example.com"]);
-    git(p, &["config", "user.name", "t"]);
     git(p, &["add", "."]);
     git(p, &["commit", "-qm", "base"]);
     // Head: the working tree, 2% more work in `fixed/more`.
