@@ -1056,11 +1056,12 @@ impl Counting<'_> {
 /// The instr lane's second look: a benchmark whose first counts on the two sides differ beyond its
 /// threshold ([`crate::compare::instr_verdict`] on the configured threshold, which a calibrated floor
 /// only raises) is counted again, base and head in turns: once more a side, and when any side's counts
-/// then differ from each other, up to [`driver::INSTR_RUNS`] a side, so that `compare` judges the counts'
-/// ranges. Counts of one binary repeat exactly when its code is deterministic; those that do not (threads
-/// under valgrind's scheduling, a random hash seed) would otherwise flag one draw of their spread: seen in
-/// two verdicts of one archive, which judged 8 comparisons (threaded queues, fjall, redb) differently.
-/// Counts that repeat cost one more count a side, and only where a change was seen.
+/// then differ from each other and the two sides' ranges still lie apart, up to [`driver::INSTR_RUNS`] a
+/// side, so that `compare` judges the counts' ranges ([`instr_runs_needed`]). Counts of one binary repeat
+/// exactly when its code is deterministic; those that do not (threads under valgrind's scheduling, a
+/// random hash seed) would otherwise flag one draw of their spread: seen in two verdicts of one archive,
+/// which judged 8 comparisons (threaded queues, fjall, redb) differently. Counts that repeat cost one
+/// more count a side, and only where a change was seen.
 struct Recount<'s> {
     valgrind: &'s instr::Valgrind,
     scratch: &'s Path,
@@ -1068,10 +1069,26 @@ struct Recount<'s> {
     machine: &'s str,
 }
 
-/// How many counts a side needs, given every side's counts so far: two when all repeat, all
-/// [`driver::INSTR_RUNS`] once any side's vary.
-fn instr_runs_needed(runs: &[Vec<crate::model::InstrCounts>]) -> usize {
-    if runs.iter().any(|r| r.windows(2).any(|w| w[0] != w[1])) { driver::INSTR_RUNS } else { 2 }
+/// How many counts a side needs, given both sides' counts so far (base, head) and the configured
+/// threshold: two a side first; [`driver::INSTR_RUNS`] while some side's counts vary and the two sides'
+/// ranges (of two or more a side) still lie apart beyond the threshold, so counting stops as soon as they
+/// meet. Ranges that meet stay met as counts are added (a range only widens, and a calibrated floor only
+/// raises the threshold `compare` applies), so their verdict at seven a side would be "unchanged" too;
+/// and seven a side lie apart only if every shorter prefix did, so stopping early changes no verdict and
+/// no error rate.
+fn instr_runs_needed(runs: &[Vec<crate::model::InstrCounts>; 2], threshold: f64) -> usize {
+    let varies = runs.iter().any(|r| r.windows(2).any(|w| w[0] != w[1]));
+    if !varies || runs.iter().any(|r| r.len() < 2) {
+        return 2;
+    }
+    let range = |r: &[crate::model::InstrCounts]| {
+        r.iter()
+            .map(crate::model::InstrCounts::instructions_per_op)
+            .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], v| [lo.min(v), hi.max(v)])
+    };
+    let apart = crate::compare::instr_verdict(range(&runs[0]), range(&runs[1]), threshold)
+        != crate::compare::Verdict::Unchanged;
+    if apart { driver::INSTR_RUNS } else { 2 }
 }
 
 impl Recount<'_> {
@@ -1098,7 +1115,7 @@ impl Recount<'_> {
         };
         // Each benchmark to count again: its index, and each side's binary and counts so far.
         type Sides = [(PathBuf, Vec<crate::model::InstrCounts>); 2];
-        let mut work: Vec<(usize, Sides)> = Vec::new();
+        let mut work: Vec<(usize, Sides, f64)> = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             let [Some(b), Some(h)] = &all[i] else { continue };
             let (Some(bv), Some(hv)) = (b.metrics.instructions_per_op, h.metrics.instructions_per_op) else { continue };
@@ -1108,12 +1125,12 @@ impl Recount<'_> {
             }
             let (Some((bb, _)), Some((hb, _))) = (find(base.index, id), find(head.index, id)) else { continue };
             let runs = [runs_of(b), runs_of(h)];
-            let needed = instr_runs_needed(&runs);
+            let needed = instr_runs_needed(&runs, threshold);
             if runs.iter().all(|r| r.len() >= needed) {
                 continue;
             }
             let [rb, rh] = runs;
-            work.push((i, [(bb.exe.clone(), rb), (hb.exe.clone(), rh)]));
+            work.push((i, [(bb.exe.clone(), rb), (hb.exe.clone(), rh)], threshold));
         }
         if work.is_empty() {
             return Ok(());
@@ -1122,7 +1139,8 @@ impl Recount<'_> {
         on_event(Event::Phase {
             text: &format!(
                 "instr: {} benchmark{} counted beyond the threshold; counting them again, base and head in turns \
-                 (a second count a side, {} a side where counts vary; {workers} at a time)",
+                 (a second count a side, {} a side where counts vary and the ranges still lie apart; {workers} at \
+                 a time)",
                 work.len(),
                 if work.len() == 1 { "" } else { "s" },
                 driver::INSTR_RUNS
@@ -1137,21 +1155,22 @@ impl Recount<'_> {
         type Counted = Result<[Option<LaneOutcome>; 2], DriverError>;
         let (tx, rx) = mpsc::channel::<(usize, Counted)>();
         let work = &work;
-        let (mut repeated, mut varied, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        // Counts that repeated; that varied and were counted seven a side; that varied with ranges that
+        // met before seven a side; that failed.
+        let (mut repeated, mut varied, mut met, mut failed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         std::thread::scope(|scope| -> Result<(), DriverError> {
             for _ in 0..workers {
                 let (tx, next, stop, settings, files) = (tx.clone(), &next, &stop, &settings, &files);
                 scope.spawn(move || {
                     while !stop.load(Ordering::SeqCst) {
                         let w = next.fetch_add(1, Ordering::SeqCst);
-                        let Some((i, sides)) = work.get(w) else { break };
+                        let Some((i, sides, threshold)) = work.get(w) else { break };
                         let id = &ids[*i];
-                        let mut runs: Vec<Vec<crate::model::InstrCounts>> =
-                            sides.iter().map(|(_, r)| r.clone()).collect();
+                        let mut runs: [Vec<crate::model::InstrCounts>; 2] = [sides[0].1.clone(), sides[1].1.clone()];
                         let mut outcome: [Option<LaneOutcome>; 2] = [None, None];
                         let r = (|| -> Result<(), DriverError> {
                             loop {
-                                let needed = instr_runs_needed(&runs);
+                                let needed = instr_runs_needed(&runs, *threshold);
                                 if runs.iter().all(|r| r.len() >= needed) {
                                     break;
                                 }
@@ -1198,13 +1217,14 @@ impl Recount<'_> {
                     let outcomes = r?;
                     let i = &work[w].0;
                     let id = &ids[*i];
-                    let (mut varies, mut fails) = (false, false);
+                    let (mut varies, mut fails, mut fewest) = (false, false, usize::MAX);
                     for (k, (side, outcome)) in [&*base, &*head].into_iter().zip(outcomes).enumerate() {
                         let Some(outcome) = outcome else { continue };
                         let bin = find(side.index, id).map(|(b, _)| b);
                         match &outcome {
                             LaneOutcome::Instrs(runs) => {
                                 varies |= runs.windows(2).any(|w| w[0] != w[1]);
+                                fewest = fewest.min(runs.len());
                                 let key = bin.and_then(|b| {
                                     cache_path(
                                         &opts.cache_dir,
@@ -1229,8 +1249,10 @@ impl Recount<'_> {
                     }
                     if fails {
                         failed.push(id.as_str());
-                    } else if varies {
+                    } else if varies && fewest >= driver::INSTR_RUNS {
                         varied.push(id.as_str());
+                    } else if varies {
+                        met.push(id.as_str());
                     } else {
                         repeated.push(id.as_str());
                     }
@@ -1245,12 +1267,22 @@ impl Recount<'_> {
         })?;
         repeated.sort_unstable();
         varied.sort_unstable();
+        met.sort_unstable();
         let mut text = format!(
             "instr counted again in {:.0}s: {} repeated exactly (the change is in the code){}",
             started.elapsed().as_secs_f64(),
             repeated.len(),
             if repeated.is_empty() { String::new() } else { format!(": {}", listed(&repeated)) }
         );
+        if !met.is_empty() {
+            text.push_str(&format!(
+                "; {} varied between processes and their ranges met within the threshold before {} counts a side (more \
+                 counts only widen them: unchanged): {}",
+                met.len(),
+                driver::INSTR_RUNS,
+                listed(&met)
+            ));
+        }
         if !varied.is_empty() {
             text.push_str(&format!(
                 "; {} varied between processes, judged on the ranges of {} counts a side: {}",
@@ -1293,6 +1325,91 @@ fn write(side: &Side<'_>) -> Result<(), DriverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One count of `per_op` instructions per op (over 10 extra iterations, so tenths are exact).
+    fn count(per_op: f64) -> crate::model::InstrCounts {
+        crate::model::InstrCounts {
+            iters: [1, 11],
+            instructions: [50_000, 50_000 + (per_op * 10.0).round() as u64],
+            estimated_cycles: None,
+            setup_instructions: None,
+            setup_estimated_cycles: None,
+        }
+    }
+
+    fn counts(per_op: &[f64]) -> Vec<crate::model::InstrCounts> {
+        per_op.iter().map(|&p| count(p)).collect()
+    }
+
+    #[test]
+    fn seven_counts_a_side_only_where_varying_ranges_still_lie_apart() {
+        let needed = |b: &[f64], h: &[f64]| instr_runs_needed(&[counts(b), counts(h)], 0.01);
+        // The first counts only: a second a side, whatever they are.
+        assert_eq!(needed(&[100.0], &[110.0]), 2);
+        assert_eq!(needed(&[100.0, 101.0], &[110.0]), 2);
+        // Counts that repeat: two a side are enough, the exact rule.
+        assert_eq!(needed(&[100.0, 100.0], &[110.0, 110.0]), 2);
+        // Counts that vary, ranges apart beyond 1%: seven a side; either way round.
+        assert_eq!(needed(&[100.0, 100.5], &[110.0, 110.0]), driver::INSTR_RUNS);
+        assert_eq!(needed(&[110.0, 110.0], &[100.0, 100.5]), driver::INSTR_RUNS);
+        assert_eq!(needed(&[100.0, 100.0, 100.0], &[101.2, 101.3]), driver::INSTR_RUNS);
+        // Counts that vary, ranges that overlap or lie within 1% of each other: two a side.
+        assert_eq!(needed(&[100.0, 104.0], &[102.0, 103.0]), 2);
+        assert_eq!(needed(&[100.0, 100.5], &[101.0, 101.0]), 2);
+        assert_eq!(needed(&[101.0, 101.0], &[100.0, 100.5]), 2);
+    }
+
+    /// Stopping as soon as the ranges meet gives the verdict that counting on to seven a side gives (two
+    /// a side, then seven where any count varies: the rule before the early stop): over seeded draws of
+    /// seven counts a side (equal spreads, shifted or not), the counts the recount takes (its loop: one
+    /// more a side while a side has fewer than needed) are judged as those seven are.
+    #[test]
+    fn stopping_where_ranges_meet_changes_no_verdict() {
+        let mut rng = SplitMix64::new(18);
+        let range = |r: &[crate::model::InstrCounts]| {
+            let v: Vec<f64> = r.iter().map(crate::model::InstrCounts::instructions_per_op).collect();
+            [v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max)]
+        };
+        let verdict =
+            |r: &[Vec<crate::model::InstrCounts>; 2]| crate::compare::instr_verdict(range(&r[0]), range(&r[1]), 0.01);
+        let (mut early, mut seven, mut two) = (0, 0, 0);
+        for _ in 0..20_000 {
+            let shift = [0.0, 0.5, 1.0, 1.5, 3.0][rng.below(5) as usize];
+            let spread = [0.0, 0.5, 1.0, 2.0][rng.below(4) as usize];
+            let mut draw = |offset: f64| -> Vec<crate::model::InstrCounts> {
+                (0..driver::INSTR_RUNS).map(|_| count(offset + spread * rng.below(1_001) as f64 / 1_000.0)).collect()
+            };
+            let all = [draw(100.0), draw(100.0 + shift)];
+            if verdict(&[all[0][..1].to_vec(), all[1][..1].to_vec()]) == crate::compare::Verdict::Unchanged {
+                continue;
+            }
+            let mut taken = [all[0][..1].to_vec(), all[1][..1].to_vec()];
+            loop {
+                let needed = instr_runs_needed(&taken, 0.01);
+                if taken.iter().all(|r| r.len() >= needed) {
+                    break;
+                }
+                for k in 0..2 {
+                    if taken[k].len() < needed {
+                        let n = taken[k].len();
+                        taken[k].push(all[k][n]);
+                    }
+                }
+            }
+            let first_two = [all[0][..2].to_vec(), all[1][..2].to_vec()];
+            let varies = first_two.iter().any(|r| r[0] != r[1]);
+            let before = if varies { all.clone() } else { first_two };
+            assert_eq!(verdict(&taken), verdict(&before), "{all:?}");
+            match (varies, taken[0].len()) {
+                (false, _) => two += 1,
+                (true, n) if n < driver::INSTR_RUNS => early += 1,
+                _ => seven += 1,
+            }
+        }
+        // Every path taken many times over: counts that repeat, counts that vary and stopped early, and
+        // counts that vary and stayed apart to seven a side.
+        assert!(two > 1_000 && early > 1_000 && seven > 1_000, "{two} {early} {seven}");
+    }
 
     const SPAWN: Duration = Duration::from_millis(SPAWN_MS);
 

@@ -29,6 +29,10 @@ def touched(bench_id):
     return any(bench_id.startswith(p) for p in CHANGES.values())
 
 
+def pct(ratio):
+    return f"{(ratio - 1) * 100:+.2f}%"
+
+
 def wall_shape(head):
     """Screen rounds per benchmark, candidates (with confirmation rounds) and their rounds."""
     screen, confirm = [], []
@@ -45,7 +49,7 @@ def wall_shape(head):
 
 
 def main(dirs):
-    mdes, sigmas_note = [], []
+    mdes = {"aa": [], "injected": []}
     caught = {c: 0 for c in CHANGES}
     injected_runs = 0
     false_total = 0
@@ -62,7 +66,7 @@ def main(dirs):
         false_total += len(false)
         wall = [c for c in v["comparisons"] if c["metric"] == "ns_per_op"]
         run_mdes = [c["mde"] for c in wall if c.get("mde")]
-        mdes.extend(run_mdes)
+        mdes[kind].extend(run_mdes)
         screen, confirm = wall_shape(head)
         print(f"## {d.name} ({kind}, exit {rc}, {secs} s, load {load[0]} before, {load[1]} after)")
         print(first)
@@ -72,7 +76,7 @@ def main(dirs):
             f"{statistics.median(screen) if screen else 0} (min {min(screen, default=0)}), "
             f"{len(confirm)} candidates confirmed, confirmation rounds median "
             f"{statistics.median(confirm) if confirm else 0}; stated MDE median "
-            f"{(statistics.median(run_mdes) - 1) * 100 if run_mdes else float('nan'):+.2f}%"
+            f"{pct(statistics.median(run_mdes)) if run_mdes else 'none stated (no wall rounds)'}"
         )
         for c in false:
             ratio = "-" if c.get("ratio") is None else f"{c['ratio']:.4f}"
@@ -95,8 +99,9 @@ def main(dirs):
     if injected_runs:
         for name, n in caught.items():
             print(f"change {name}: caught in {n} of {injected_runs} runs")
-    if mdes:
-        print(f"median stated wall MDE: {(statistics.median(mdes) - 1) * 100:+.2f}% over {len(mdes)} rows")
+    for kind, m in mdes.items():
+        if m:
+            print(f"median stated wall MDE, {kind} runs: {pct(statistics.median(m))} over {len(m)} rows")
 
 
 if __name__ == "__main__":

@@ -248,8 +248,9 @@ pub struct Metrics {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alloc_runs: Vec<AllocCounts>,
     /// Every instr-lane count of a benchmark counted again because its first counts on the two sides of
-    /// a comparison differed beyond the threshold: two a side when they repeat exactly, seven when they
-    /// vary between processes; `instr` is the median run (schema version 7).
+    /// a comparison differed beyond the threshold: two a side when they repeat exactly; when they vary
+    /// between processes, until the sides' ranges meet within the threshold, up to seven; `instr` is the
+    /// median run (schema version 7).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instr_runs: Vec<InstrCounts>,
 }

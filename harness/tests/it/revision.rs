@@ -470,9 +470,10 @@ fn a_first_comparison_builds_each_dependency_once_and_plain_runs_reuse_cargo_ben
     assert_eq!((serde, package), (0, 2), "the package once per side: {err}");
 }
 
-/// Two benchmarks in one binary: `fixed/more` does a fixed amount of work, `vary/seq` an amount that each
+/// Three benchmarks in one binary: `fixed/more` does a fixed amount of work, `vary/seq` an amount that each
 /// process draws anew (its sequence number among the processes that ran it, from files it creates in
-/// SEQ_DIR), like a routine whose count moves with the scheduling of its threads or a random seed.
+/// SEQ_DIR), like a routine whose count moves with the scheduling of its threads or a random seed, and
+/// `vary/more` a fixed amount (VARY) plus up to 1% that each process draws from std's random hash keys.
 const RECOUNT_BENCH: &str = r#"
 use benchgate::{Bencher, Harness, black_box};
 
@@ -490,12 +491,22 @@ fn sequence() -> u64 {
     })
 }
 
+/// A number each process draws afresh: std's hash keys are random per process.
+fn drawn() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
+}
+
 fn demo(h: &mut Harness) {
     let mut s = h.suite("fixed");
     s.bench("more", |b: &mut Bencher| b.iter(|| work(black_box(MORE))));
     let mut s = h.suite("vary");
     s.bench("seq", |b: &mut Bencher| {
         let n = 10_000 + 1_000 * (sequence() % 5);
+        b.iter(|| work(black_box(n)))
+    });
+    s.bench("more", |b: &mut Bencher| {
+        let n = VARY + drawn() % (VARY / 100);
         b.iter(|| work(black_box(n)))
     });
 }
@@ -505,8 +516,10 @@ benchgate::main!(demo);
 
 /// The instr lane's second look: a deterministic change of 2% is counted again, repeats exactly and
 /// regresses; a benchmark whose counts differ between processes of one binary (and so between base and
-/// head, though its code did not change) is counted 7 times a side, in turns, and judged on the ranges:
-/// unchanged. The cache keeps every run: a second comparison counts nothing again.
+/// head, though its code did not change) is counted again, in turns, and judged on the ranges: unchanged,
+/// after 2 counts a side if their ranges meet, else after 7; one whose counts vary by 1% and whose work
+/// grew by 10% is counted 7 times a side, its ranges apart: regressed. The cache keeps every run: a
+/// second comparison counts nothing again.
 #[test]
 fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges() {
     if Command::new("valgrind").arg("--version").output().is_err() {
@@ -516,17 +529,18 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
     let d = git_package("revrecount", &["demo"]);
     let p = d.path();
     let seq = tempfile::tempdir().unwrap();
-    let write = |more: u64| {
+    let write = |more: u64, vary: u64| {
         let text = RECOUNT_BENCH
             .replace("SEQ_DIR", &format!("{:?}", seq.path().display().to_string()))
-            .replace("MORE", &more.to_string());
+            .replace("MORE", &more.to_string())
+            .replace("VARY", &vary.to_string());
         std::fs::write(p.join("benches/demo.rs"), text).unwrap();
     };
-    write(20_000);
+    write(20_000, 100_000);
     git(p, &["add", "."]);
     git(p, &["commit", "-qm", "base"]);
-    // Head: the working tree, 2% more work in `fixed/more`.
-    write(20_400);
+    // Head: the working tree, 2% more work in `fixed/more`, 10% more in `vary/more`.
+    write(20_400, 110_000);
     let run = |out: &Path| {
         let o = benchgate(p)
             .args(["run", "--quick", "--compare", "HEAD", "--lanes", "instr", "--out"])
@@ -544,16 +558,18 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
     let row = |id: &str| {
         v["comparisons"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id}: {md}"))
     };
-    let (more, vary) = (row("fixed/more"), row("vary/seq"));
+    let (more, vary, grew) = (row("fixed/more"), row("vary/seq"), row("vary/more"));
     assert_eq!(more["verdict"], "regressed", "{md}");
     let note = more["note"].as_str().unwrap();
     assert!(note.starts_with("counted again, the same counts (base ") && note.contains(" in 2 counts"), "{note}");
     assert_eq!(vary["verdict"], "unchanged", "{md}");
     let note = vary["note"].as_str().unwrap();
+    assert!(note.contains("vary between processes") && note.contains("; judged on the ranges"), "{note}");
+    assert_eq!(grew["verdict"], "regressed", "{md}");
+    let note = grew["note"].as_str().unwrap();
     assert!(note.contains("vary between processes") && note.contains("over 7 counts; judged on the ranges"), "{note}");
-    assert!(err.contains("instr: 2 benchmarks counted beyond the threshold; counting them again"), "{err}");
+    assert!(err.contains("instr: 3 benchmarks counted beyond the threshold; counting them again"), "{err}");
     assert!(err.contains("1 repeated exactly (the change is in the code): fixed/more"), "{err}");
-    assert!(err.contains("1 varied between processes, judged on the ranges of 7 counts a side: vary/seq"), "{err}");
     let runs = |side: &str, id: &str| {
         let r = cargo_benchgate::model::Results::load(&first.join(format!("{side}.json"))).unwrap();
         let b = r.benchmarks.iter().find(|b| b.id == id).unwrap();
@@ -564,19 +580,45 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
         let (per_op, figure) = runs(side, "fixed/more");
         assert_eq!(per_op.len(), 2, "{side}: {per_op:?}");
         assert_eq!((per_op[0], per_op[1]), (figure, figure), "{side}: deterministic counts repeat");
-        let (per_op, figure) = runs(side, "vary/seq");
+        let (per_op, figure) = runs(side, "vary/more");
         assert_eq!(per_op.len(), 7, "{side}: {per_op:?}");
         let mut sorted = per_op.clone();
         sorted.sort_by(f64::total_cmp);
         assert_eq!(sorted[3], figure, "{side}: the figure is the median run");
         assert!(sorted[0] < sorted[6], "{side}: the counts varied: {per_op:?}");
     }
+    // `vary/seq`: counted again until its ranges meet within the 0.5% threshold (more counts only widen
+    // them), or 7 a side, and the phase line names it in its group.
+    let range = |v: &[f64]| [v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(0.0, f64::max)];
+    let meet = |b: &[f64], h: &[f64]| {
+        let (rb, rh) = (range(b), range(h));
+        rh[0] <= rb[1] * 1.005 && rb[0] <= rh[1] * 1.005
+    };
+    let (b, h) = (runs("base", "vary/seq").0, runs("head", "vary/seq").0);
+    let n = b.len();
+    assert!(h.len() == n && (2..=7).contains(&n), "{b:?} {h:?}");
+    assert!(b.iter().chain(&h).any(|&v| v != b[0]), "vary/seq's counts varied: {b:?} {h:?}");
+    let met = meet(&b, &h);
+    assert!(n == 7 || met, "stopped apart: {b:?} {h:?}");
+    assert!(n == 2 || !meet(&b[..n - 1], &h[..n - 1]), "counted on after the ranges met: {b:?} {h:?}");
+    if n < 7 {
+        assert!(err.contains("1 varied between processes and their ranges met within the threshold before 7 counts a side (more counts only widen them: unchanged): vary/seq"), "{err}");
+        assert!(
+            err.contains("1 varied between processes, judged on the ranges of 7 counts a side: vary/more"),
+            "{err}"
+        );
+    } else {
+        assert!(
+            err.contains("2 varied between processes, judged on the ranges of 7 counts a side: vary/more, vary/seq"),
+            "{err}"
+        );
+    }
     // The same comparison again: every count from the cache, nothing counted again, the same verdicts.
     let second = p.join("target/second");
     let (code, err) = run(&second);
     assert_eq!(code, Some(1), "{err}");
     assert!(!err.contains("counting them again"), "{err}");
-    for (side, id) in [("base", "vary/seq"), ("head", "vary/seq"), ("head", "fixed/more")] {
+    for (side, id) in [("base", "vary/seq"), ("head", "vary/seq"), ("head", "fixed/more"), ("base", "vary/more")] {
         let again = cargo_benchgate::model::Results::load(&second.join(format!("{side}.json"))).unwrap();
         let b = again.benchmarks.iter().find(|b| b.id == id).unwrap();
         let per_op: Vec<f64> = b.metrics.instr_runs.iter().map(|c| c.instructions_per_op()).collect();
