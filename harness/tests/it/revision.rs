@@ -625,3 +625,66 @@ fn instruction_counts_that_differ_are_counted_again_and_judged_on_their_ranges()
         assert_eq!(per_op, runs(side, id).0, "{side} {id}: from the cache");
     }
 }
+
+/// Two benchmarks in one binary: `t/spawn` allocates on a thread of its own each op (a threaded
+/// benchmark: its alloc lane runs 7 times a side), `d/work` does WORK iterations.
+const THREADED_BENCH: &str = r#"
+use benchgate::{Bencher, Harness, black_box};
+
+fn demo(h: &mut Harness) {
+    let mut s = h.suite("t");
+    s.bench("spawn", |b: &mut Bencher| {
+        b.iter(|| std::thread::spawn(|| drop(black_box(Box::new(1u8)))).join().unwrap())
+    });
+    let mut s = h.suite("d");
+    s.bench("work", |b: &mut Bencher| b.iter(|| (0..black_box(WORK)).fold(0u64, |a, i| a.wrapping_add(i))));
+}
+
+benchgate::main!(demo);
+"#;
+
+/// A threaded benchmark's allocation counts move with the machine's scheduling, so one side's runs from
+/// the cache (another job's) are not judged against the other side's fresh ones: when head's binary
+/// changes, base's threaded benchmark is counted again beside it, in turns; its deterministic one comes
+/// from the cache; and when neither side is counted, both come from the cache.
+#[test]
+fn threaded_allocation_counts_from_the_cache_are_counted_again_beside_a_fresh_side() {
+    let d = git_package("revthreaded", &["demo"]);
+    let p = d.path();
+    let write = |work: u64| {
+        std::fs::write(p.join("benches/demo.rs"), THREADED_BENCH.replace("WORK", &work.to_string())).unwrap();
+    };
+    write(1_000);
+    git(p, &["add", "."]);
+    git(p, &["commit", "-qm", "base"]);
+    let run = |name: &str| {
+        let out = p.join("target").join(name);
+        let o = benchgate(p)
+            .args(["run", "--quick", "--compare", "HEAD", "--lanes", "alloc", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        let r = cargo_benchgate::model::Results::load(&out.join("base.json")).unwrap();
+        let runs = r.benchmarks.iter().find(|b| b.id == "t/spawn").unwrap().metrics.alloc_runs.len();
+        (err, runs)
+    };
+    // Head differs from base: both sides of both benchmarks counted, the threaded one 7 times a side.
+    write(2_000);
+    let (err, runs) = run("first");
+    assert!(err.contains("(4 processes, one at a time)"), "{err}");
+    assert_eq!(runs, 7, "{err}");
+    // Head changes again: base's `d/work` from the cache, base's `t/spawn` counted again beside head's.
+    write(3_000);
+    let (err, runs) = run("second");
+    assert!(err.contains("(3 processes, one at a time)"), "{err}");
+    assert_eq!(runs, 7, "{err}");
+    // The same code again: nothing counted, every run from the cache.
+    let (err, runs) = run("third");
+    assert!(
+        err.contains("alloc, once per side, 7 times a side, in turns, where threads take part (all from the cache)"),
+        "{err}"
+    );
+    assert_eq!(runs, 7, "{err}");
+}
