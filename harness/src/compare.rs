@@ -658,8 +658,9 @@ struct WallEvidence {
 }
 
 enum Kind {
-    /// Two stages, a candidate with confirmation rounds: judged on those alone.
-    Confirmed { screen_rounds: usize, confirm: RoundTest },
+    /// Two stages, a candidate with confirmation rounds: judged on those alone (their base and head
+    /// figures, in round order, in `pairs`; `screen_sigma` is the screen's noise scale).
+    Confirmed { screen_rounds: usize, screen_sigma: f64, confirm: RoundTest, pairs: (Vec<f64>, Vec<f64>) },
     /// Two stages, not a candidate: unchanged if the screen's interval shows it, never a change.
     Cleared { screen: RoundTest },
     /// Two stages, a candidate without (enough) confirmation rounds: not judged.
@@ -679,14 +680,21 @@ enum Kind {
 /// ratio, so that a row never contradicts itself (pooled sample medians can lie on the other side of
 /// each other from the ratio when rounds differ).
 fn round_row(h: &BenchResult, base_rounds: &[f64], test: &RoundTest, threshold: f64, note: String) -> Comparison {
+    let mut c = scalar(h, "ns_per_op", 0.0, 0.0, threshold, Verdict::Inconclusive);
+    round_figures(&mut c, base_rounds, test);
+    c.note = Some(note);
+    c
+}
+
+/// A row's figures from a round test ([`round_row`]).
+fn round_figures(c: &mut Comparison, base_rounds: &[f64], test: &RoundTest) {
     let base_figure = stats::median(base_rounds);
-    let mut c = scalar(h, "ns_per_op", base_figure, base_figure * test.ratio, threshold, Verdict::Inconclusive);
+    c.base = Some(base_figure);
+    c.head = Some(base_figure * test.ratio);
     c.ratio = Some(test.ratio);
     c.ci = Some(test.ci);
     c.ci_level = Some(test.level);
     c.p_value = Some(test.p_value);
-    c.note = Some(note);
-    c
 }
 
 /// The wall lane's evidence. The unit of evidence is the round (one process) where both sides have
@@ -770,7 +778,9 @@ fn wall_evidence(
             screen.p_value, screen.rounds, confirm.rounds
         );
         let c = round_row(h, &cb, &confirm, threshold, note);
-        return Some(WallEvidence { c, kind: Kind::Confirmed { screen_rounds: screen.rounds, confirm } });
+        let kind =
+            Kind::Confirmed { screen_rounds: screen.rounds, screen_sigma: screen.sigma, confirm, pairs: (cb, ch) };
+        return Some(WallEvidence { c, kind });
     }
     if stats::rounds::screen_flags(&screen) {
         let note = format!(
@@ -805,7 +815,7 @@ pub const POWER: f64 = 0.8;
 /// verdicts, into `out`.
 fn judge_walls(
     out: &mut [Comparison],
-    wall: Vec<(usize, WallEvidence)>,
+    mut wall: Vec<(usize, WallEvidence)>,
     policy: &Policy<'_>,
     same_machine: bool,
     paired: bool,
@@ -815,13 +825,11 @@ fn judge_walls(
     let confirmed = |k: &Kind| matches!(k, Kind::Confirmed { .. });
     let single = |k: &Kind| matches!(k, Kind::Paired(_) | Kind::Welch(_) | Kind::MannWhitney { .. });
     let mut counts = StageCounts::default();
-    let mut confirm_rounds = Vec::new();
     for (_, e) in &wall {
         match &e.kind {
-            Kind::Confirmed { confirm, .. } => {
+            Kind::Confirmed { .. } => {
                 counts.screened += 1;
                 counts.confirmed += 1;
-                confirm_rounds.push(confirm.rounds as f64);
             }
             Kind::Cleared { .. } => counts.screened += 1,
             Kind::Unconfirmed => {
@@ -832,20 +840,51 @@ fn judge_walls(
             _ => {}
         }
     }
+    let (k, m) = (counts.confirmed.max(1) as f64, counts.single.max(1) as f64);
+    let screen_stage = |n: usize| Stage { rounds: n, alpha: stats::rounds::SCREEN_P };
+    // A candidate is judged on the count of its confirmation rounds that detects the most at the alpha
+    // of a lone change: a function of the count, the alpha and the screen's noise, none of them the
+    // confirmation's own figures, so the test keeps its level.
+    let mut confirm_rounds = Vec::new();
+    for (_, WallEvidence { c, kind }) in &mut wall {
+        let Kind::Confirmed { screen_rounds, screen_sigma, confirm, pairs } = kind else { continue };
+        let alpha = fdr / k;
+        let judged = stats::power::judged_rounds(
+            screen_stage(*screen_rounds),
+            confirm.rounds,
+            *screen_sigma,
+            alpha,
+            c.threshold,
+            POWER,
+        );
+        if judged < confirm.rounds
+            && let Some(test) = stats::rounds::paired_sign_test(&pairs.0[..judged], &pairs.1[..judged])
+        {
+            round_figures(c, &pairs.0[..judged], &test);
+            add_note(
+                c,
+                format!(
+                    "judged on the first {judged} of the {}: the sign test at alpha {alpha:.2e} detects more over \
+                     {judged}",
+                    confirm.rounds
+                ),
+            );
+            *confirm = test;
+        }
+        confirm_rounds.push(confirm.rounds as f64);
+    }
     let adjust = |pick: &dyn Fn(&Kind) -> bool| -> Vec<f64> {
         let p: Vec<f64> = wall.iter().filter(|(_, e)| pick(&e.kind)).map(|(_, e)| e.c.p_value.unwrap_or(1.0)).collect();
         stats::fdr::benjamini_hochberg(&p)
     };
     let (mut adj_confirmed, mut adj_single) = (adjust(&confirmed).into_iter(), adjust(&single).into_iter());
-    let (k, m) = (counts.confirmed.max(1) as f64, counts.single.max(1) as f64);
     // What a benchmark that was not a candidate would have got: the candidates' typical confirmation.
     let typical_confirm =
         if confirm_rounds.is_empty() { None } else { Some(stats::median(&confirm_rounds).round() as usize) };
     for (slot, WallEvidence { mut c, kind }) in wall {
         let t = c.threshold;
-        let screen_stage = |n: usize| Stage { rounds: n, alpha: stats::rounds::SCREEN_P };
         c.mde = match &kind {
-            Kind::Confirmed { screen_rounds, confirm } => {
+            Kind::Confirmed { screen_rounds, confirm, .. } => {
                 c.p_adjusted = adj_confirmed.next();
                 let stages = [screen_stage(*screen_rounds), Stage { rounds: confirm.rounds, alpha: fdr / k }];
                 stats::power::paired_mde(&stages, confirm.sigma, t, POWER)
@@ -853,8 +892,9 @@ fn judge_walls(
             // A candidate without confirmation rounds could not be flagged in this run: no MDE.
             Kind::Unconfirmed => None,
             Kind::Cleared { screen } => {
-                let n2 = typical_confirm.unwrap_or(screen.rounds);
                 let alpha = fdr / (counts.confirmed + 1) as f64;
+                let n2 = typical_confirm.unwrap_or(screen.rounds);
+                let n2 = stats::power::judged_rounds(screen_stage(screen.rounds), n2, screen.sigma, alpha, t, POWER);
                 let stages = [screen_stage(screen.rounds), Stage { rounds: n2, alpha }];
                 stats::power::paired_mde(&stages, screen.sigma, t, POWER)
             }

@@ -673,6 +673,16 @@ fn confirm(
         let threshold = config.gate.thresholds(id, &all[t.i][1].as_ref().map_or(String::new(), |r| r.suite.clone()));
         let threshold = threshold.wall_ratio_interleaved;
         let sigma = t.screen().map_or(0.0, |s| s.sigma);
+        // Rounds that compare would not judge (more rounds with the same critical count detect less) are
+        // not run: their time goes to the candidates after this one.
+        let screen = stats::power::Stage { rounds: t.done as usize, alpha: stats::rounds::SCREEN_P };
+        let planned = if planned > floor {
+            let judged =
+                stats::power::judged_rounds(screen, planned as usize, sigma, alpha, threshold, crate::compare::POWER);
+            (judged as u32).max(floor)
+        } else {
+            planned
+        };
         let target = (1.0 + threshold).powi(2);
         let needed = stats::power::confirm_rounds_needed(
             sigma,
