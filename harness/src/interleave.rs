@@ -676,9 +676,11 @@ fn confirm(
         // Rounds that compare would not judge (more rounds with the same critical count detect less) are
         // not run: their time goes to the candidates after this one.
         let screen = stats::power::Stage { rounds: t.done as usize, alpha: stats::rounds::SCREEN_P };
+        // A plan: the confirmation rounds that show the noise's shape are yet to come.
+        let noise = stats::power::Noise::normal(sigma);
         let planned = if planned > floor {
             let judged =
-                stats::power::judged_rounds(screen, planned as usize, sigma, alpha, threshold, crate::compare::POWER);
+                stats::power::judged_rounds(screen, planned as usize, noise, alpha, threshold, crate::compare::POWER);
             (judged as u32).max(floor)
         } else {
             planned

@@ -2,7 +2,9 @@
 """Summarizes real runs made by run.sh: per run, the verdict's first line, the exit code, the seconds,
 the load, the false regressions and (for injected runs) which of the four injected changes were caught
 and in which lanes; over all runs, the median MDE the wall rows state and the wall pass's shape (screen
-rounds, candidates, confirmation rounds) that a simulation of the same shape needs.
+rounds, candidates, confirmation rounds, and the noise of a round: the robust scale of its log ratio and
+how often a round lies more than 3 of those off) that a simulation of the same shape needs
+(harness/src/compare_sim.rs).
 
 A false regression is a regressed or improved comparison outside the benchmarks a change touched (in an
 A/A run, any). A change counts as caught when the gate flagged at least one benchmark it touched as
@@ -12,6 +14,7 @@ usage: scripts/real-runs/summarize.py RUN_DIR [RUN_DIR ...]
 """
 
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -48,8 +51,49 @@ def wall_shape(head):
     return screen, confirm
 
 
+# Croux & Rousseeuw's small-sample factors, as harness/src/stats/power.rs's robust_sigma.
+SMALL_N = {2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107}
+
+
+def robust_sigma(d):
+    n = len(d)
+    m = statistics.median(d)
+    b = SMALL_N.get(n, n / (n - 0.8))
+    return b * 1.4826 * statistics.median(abs(x - m) for x in d)
+
+
+def round_medians(w):
+    by = {}
+    for r, s in zip(w["rounds"], w["samples"]):
+        by.setdefault(r, []).append(s)
+    return {r: statistics.median(v) for r, v in by.items()}
+
+
+def round_noise(base, head):
+    """Per benchmark timed in paired rounds on both sides: the robust scale of a round's log ratio (over
+    at least 6 rounds), and every round's distance from its benchmark's median log ratio in units of
+    that scale (under normal noise 0.27% of rounds lie beyond 3)."""
+    by_id = {b["id"]: b for b in base["benchmarks"]}
+    sigmas, offs = [], []
+    for h in head["benchmarks"]:
+        b = by_id.get(h["id"])
+        hw, bw = h["metrics"].get("ns_per_op"), b and b["metrics"].get("ns_per_op")
+        if not hw or not bw or not hw.get("rounds") or not bw.get("rounds"):
+            continue
+        mh, mb = round_medians(hw), round_medians(bw)
+        d = [math.log(mh[r] / mb[r]) for r in sorted(mh) if r in mb and mh[r] > 0 and mb[r] > 0]
+        if len(d) < 6:
+            continue
+        sigma = robust_sigma(d)
+        sigmas.append(sigma)
+        m = statistics.median(d)
+        offs.extend(abs(x - m) / sigma if sigma > 0 else 0.0 for x in d)
+    return sigmas, offs
+
+
 def main(dirs):
     mdes = {"aa": [], "injected": []}
+    sigmas, offs = [], []
     caught = {c: 0 for c in CHANGES}
     injected_runs = 0
     false_total = 0
@@ -68,6 +112,9 @@ def main(dirs):
         run_mdes = [c["mde"] for c in wall if c.get("mde")]
         mdes[kind].extend(run_mdes)
         screen, confirm = wall_shape(head)
+        run_sigmas, run_offs = round_noise(json.loads((d / "base.json").read_text()), head)
+        sigmas.extend(run_sigmas)
+        offs.extend(run_offs)
         print(f"## {d.name} ({kind}, exit {rc}, {secs} s, load {load[0]} before, {load[1]} after)")
         print(first)
         print(
@@ -78,6 +125,12 @@ def main(dirs):
             f"{statistics.median(confirm) if confirm else 0}; stated MDE median "
             f"{pct(statistics.median(run_mdes)) if run_mdes else 'none stated (no wall rounds)'}"
         )
+        if run_sigmas:
+            print(
+                f"round noise: robust sigma of a round's log ratio median {statistics.median(run_sigmas):.4f} "
+                f"over {len(run_sigmas)} benchmarks; {sum(o > 3 for o in run_offs)} of {len(run_offs)} rounds "
+                f"more than 3 sigmas off their benchmark's median"
+            )
         for c in false:
             ratio = "-" if c.get("ratio") is None else f"{c['ratio']:.4f}"
             print(f"FALSE {c['verdict']}: {c['id']} {c['metric']} ratio {ratio} {c.get('note') or ''}")
@@ -99,6 +152,14 @@ def main(dirs):
     if injected_runs:
         for name, n in caught.items():
             print(f"change {name}: caught in {n} of {injected_runs} runs")
+    if sigmas:
+        q = statistics.quantiles(sigmas, n=4)
+        print(
+            f"round noise: robust sigma median {statistics.median(sigmas):.4f} (quartiles {q[0]:.4f}, {q[2]:.4f}) "
+            f"over {len(sigmas)} benchmark rows; rounds more than 3 sigmas off their benchmark's median: "
+            f"{sum(o > 3 for o in offs)} of {len(offs)} ({100 * sum(o > 3 for o in offs) / len(offs):.1f}%; "
+            f"normal noise: 0.27%)"
+        )
     for kind, m in mdes.items():
         if m:
             print(f"median stated wall MDE, {kind} runs: {pct(statistics.median(m))} over {len(m)} rows")
