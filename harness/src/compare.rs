@@ -874,8 +874,8 @@ fn judge_walls(
     let shape = noise_shape(&wall);
     let noise = |sigma: f64| Noise { sigma, shape: &shape };
     // A candidate is judged on the count of its confirmation rounds that detects the most at the alpha
-    // of a lone change: a function of the count, the alpha and the screen's noise, none of them the
-    // confirmation's own figures, so the test keeps its level.
+    // of a lone change: a function of the count, the alpha and the screen's noise scale (normal, as the
+    // planner takes it), none of them the confirmation's own figures, so the test keeps its level.
     let mut confirm_rounds = Vec::new();
     for (_, WallEvidence { c, kind }) in &mut wall {
         let Kind::Confirmed { screen_rounds, screen_sigma, confirm, pairs } = kind else { continue };
@@ -883,7 +883,7 @@ fn judge_walls(
         let judged = stats::power::judged_rounds(
             screen_stage(*screen_rounds),
             confirm.rounds,
-            noise(*screen_sigma),
+            Noise::normal(*screen_sigma),
             alpha,
             c.threshold,
             POWER,

@@ -61,6 +61,10 @@ const DEFAULT_181: Shape =
 const AA_181: Shape = Shape { m: 181, screen: 11, budget: 26 * 30, max: 30, sigma: 0.08, heavy: false, outliers: 0.12 };
 const INJECTED_174: Shape =
     Shape { m: 174, screen: 6, budget: 43 * 17, max: 30, sigma: 0.08, heavy: false, outliers: 0.12 };
+/// aa-7, a quieter run: screens of 12, 22 candidates over 30 rounds, a scale of 3.9% and 16.6% of rounds
+/// beyond 3 of it.
+const QUIET_AA_181: Shape =
+    Shape { m: 181, screen: 12, budget: 22 * 30, max: 30, sigma: 0.04, heavy: false, outliers: 0.17 };
 
 fn wall(samples: Vec<f64>, rounds: Vec<u32>, confirm_from: Option<u32>) -> WallEstimate {
     WallEstimate {
@@ -185,6 +189,7 @@ fn the_power_at_the_stated_mde_is_80_percent_over_round_counts_and_suite_sizes()
         Shape { m: 181, screen: 12, budget: 4 * 181, max: 30, sigma: 0.005, heavy: false, outliers: 0.0 },
         AA_181,
         INJECTED_174,
+        QUIET_AA_181,
     ];
     let mut seen = Vec::new();
     for (n, s) in grid.iter().enumerate() {
