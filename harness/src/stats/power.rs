@@ -225,12 +225,11 @@ pub fn paired_mde(stages: &[Stage], noise: Noise<'_>, threshold: f64, power: f64
 /// How many of `n` confirmation rounds to judge on: of the counts from the fewest rounds with `n`'s
 /// critical count up to `n`, the one whose stated MDE (the gate of [`paired_mde`], `screen` before it,
 /// at `alpha`, for `noise`) is smallest, the larger on a tie. The sign test is discrete: over more
-/// rounds with the same critical count it
-/// allows the same number of rounds of the minority sign among more, so it detects less (at alpha
-/// 0.05/42 it rejects with at most 1 round of 15 to 18 against, and with at most 2 from 19: a true +6.7%
-/// at noise 5% is detected with probability 0.56 over 15 rounds, 0.47 over 18, 0.72 over 19); only the
-/// estimate's distance from the threshold gains from the extra rounds. `n` when `n` rounds cannot reach
-/// `alpha`.
+/// rounds with the same critical count it allows the same number of rounds of the minority sign among
+/// more, so it detects less (at alpha 0.05/42 it rejects with at most 1 round of 15 to 18 against, and
+/// with at most 2 from 19: a true +6.7% at noise 5% is detected with probability 0.56 over 15 rounds,
+/// 0.47 over 18, 0.72 over 19); only the estimate's distance from the threshold gains from the extra
+/// rounds. `n` when `n` rounds cannot reach `alpha`.
 pub fn judged_rounds(screen: Stage, n: usize, noise: Noise<'_>, alpha: f64, threshold: f64, power: f64) -> usize {
     let Some(critical) = sign_critical(n, alpha) else { return n };
     let fewest = (1..n).rev().take_while(|&k| sign_critical(k, alpha) == Some(critical)).last().unwrap_or(n);
