@@ -828,8 +828,7 @@ fn noise_shape(wall: &[(usize, WallEvidence)]) -> Vec<f64> {
         if let Kind::Confirmed { pairs: (b, h), .. } = &e.kind
             && b.len() >= SHAPE_ROUNDS
         {
-            let d: Vec<f64> = b.iter().zip(h).map(|(b, h)| (h / b).ln()).collect();
-            z.extend(stats::power::residuals(&d));
+            z.extend(stats::power::residuals(&stats::rounds::log_ratios(b, h)));
         }
     }
     if z.len() < SHAPE_LEAST {

@@ -57,7 +57,7 @@ const DEFAULT_181: Shape =
 /// about 26 candidates confirmed over 30 rounds), and a pull request's gate with base's counts cached
 /// (inj-4: screens of 6, 43 candidates over a median 17); with the noise of their rounds (aa-6,
 /// scripts/real-runs/summarize.py: a round's log ratio has a robust scale of 8.4% in the median
-/// benchmark, quartiles 4.7% and 16.5%, and 12.1% of rounds lie more than 3 of it off, a median 4.9).
+/// benchmark, quartiles 4.7% and 16.5%, and 12.1% of rounds lie more than 3 of it off, a median 4.8).
 const AA_181: Shape = Shape { m: 181, screen: 11, budget: 26 * 30, max: 30, sigma: 0.08, heavy: false, outliers: 0.12 };
 const INJECTED_174: Shape =
     Shape { m: 174, screen: 6, budget: 43 * 17, max: 30, sigma: 0.08, heavy: false, outliers: 0.12 };

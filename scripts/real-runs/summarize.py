@@ -10,7 +10,13 @@ A false regression is a regressed or improved comparison outside the benchmarks 
 A/A run, any). A change counts as caught when the gate flagged at least one benchmark it touched as
 regressed; the lanes that flagged it are listed.
 
-usage: scripts/real-runs/summarize.py RUN_DIR [RUN_DIR ...]
+usage: scripts/real-runs/summarize.py [--verdicts STEM] RUN_DIR [RUN_DIR ...]
+
+--verdicts STEM reads the verdicts from STEM.json and STEM.md in each run directory instead of the run's
+own verdicts.json and verdicts.md, and counts the comparisons whose verdict differs from the run's: for
+a run's files judged again by later code, e.g. in RUN_DIR
+  cargo benchgate compare base.json head.json --format json > final.json
+  cargo benchgate compare base.json head.json --format markdown > final.md
 """
 
 import json
@@ -71,8 +77,8 @@ def round_medians(w):
 
 def round_noise(base, head):
     """Per benchmark timed in paired rounds on both sides: the robust scale of a round's log ratio (over
-    at least 6 rounds), and every round's distance from its benchmark's median log ratio in units of
-    that scale (under normal noise 0.27% of rounds lie beyond 3)."""
+    at least 6 rounds), and every round's signed distance from its benchmark's median log ratio in units
+    of that scale (under normal noise 0.27% of rounds lie beyond 3 either way)."""
     by_id = {b["id"]: b for b in base["benchmarks"]}
     sigmas, offs = [], []
     for h in head["benchmarks"]:
@@ -87,11 +93,22 @@ def round_noise(base, head):
         sigma = robust_sigma(d)
         sigmas.append(sigma)
         m = statistics.median(d)
-        offs.extend(abs(x - m) / sigma if sigma > 0 else 0.0 for x in d)
+        offs.extend((x - m) / sigma if sigma > 0 else 0.0 for x in d)
     return sigmas, offs
 
 
-def main(dirs):
+def outliers(offs):
+    """The rounds more than 3 scales off: how many, above and below, and their median distance."""
+    far = [o for o in offs if abs(o) > 3]
+    median = f", a median {statistics.median(abs(o) for o in far):.1f} scales off" if far else ""
+    return f"{len(far)} of {len(offs)} rounds more than 3 scales off their benchmark's median ({sum(o > 0 for o in far)} above, {sum(o < 0 for o in far)} below{median})"
+
+
+def main(args):
+    stem = "verdicts"
+    if args[:1] == ["--verdicts"]:
+        stem, args = args[1], args[2:]
+    dirs = args
     mdes = {"aa": [], "injected": []}
     sigmas, offs = [], []
     caught = {c: 0 for c in CHANGES}
@@ -99,9 +116,9 @@ def main(dirs):
     false_total = 0
     for d in map(Path, dirs):
         kind = (d / "kind").read_text().strip()
-        v = json.loads((d / "verdicts.json").read_text())
+        v = json.loads((d / f"{stem}.json").read_text())
         head = json.loads((d / "head.json").read_text())
-        first = (d / "verdicts.md").read_text().splitlines()[0].strip("*")
+        first = (d / f"{stem}.md").read_text().splitlines()[0].strip("*")
         rc = (d / "rc").read_text().strip()
         secs = (d / "seconds").read_text().strip()
         load = [(d / f).read_text().split()[0] for f in ("load-before", "load-after")]
@@ -128,9 +145,14 @@ def main(dirs):
         if run_sigmas:
             print(
                 f"round noise: robust sigma of a round's log ratio median {statistics.median(run_sigmas):.4f} "
-                f"over {len(run_sigmas)} benchmarks; {sum(o > 3 for o in run_offs)} of {len(run_offs)} rounds "
-                f"more than 3 sigmas off their benchmark's median"
+                f"over {len(run_sigmas)} benchmarks; {outliers(run_offs)}"
             )
+        if stem != "verdicts":
+            own = json.loads((d / "verdicts.json").read_text())
+            then = {(c["id"], c["metric"]): c["verdict"] for c in own["comparisons"]}
+            now = {(c["id"], c["metric"]): c["verdict"] for c in v["comparisons"]}
+            differ = sum(then.get(k) != now.get(k) for k in then.keys() | now.keys())
+            print(f"{stem}: {differ} of {len(then.keys() | now.keys())} comparisons judged otherwise than as run")
         for c in false:
             ratio = "-" if c.get("ratio") is None else f"{c['ratio']:.4f}"
             print(f"FALSE {c['verdict']}: {c['id']} {c['metric']} ratio {ratio} {c.get('note') or ''}")
@@ -156,9 +178,8 @@ def main(dirs):
         q = statistics.quantiles(sigmas, n=4)
         print(
             f"round noise: robust sigma median {statistics.median(sigmas):.4f} (quartiles {q[0]:.4f}, {q[2]:.4f}) "
-            f"over {len(sigmas)} benchmark rows; rounds more than 3 sigmas off their benchmark's median: "
-            f"{sum(o > 3 for o in offs)} of {len(offs)} ({100 * sum(o > 3 for o in offs) / len(offs):.1f}%; "
-            f"normal noise: 0.27%)"
+            f"over {len(sigmas)} benchmark rows; {outliers(offs)}: "
+            f"{100 * sum(abs(o) > 3 for o in offs) / len(offs):.1f}% (normal noise: 0.27%)"
         )
     for kind, m in mdes.items():
         if m:

@@ -110,7 +110,7 @@ pub fn paired_sign_test(base: &[f64], head: &[f64]) -> Option<RoundTest> {
     if n < 3 || head.len() != n || base.iter().chain(head).any(|v| *v <= 0.0 || !v.is_finite()) {
         return None;
     }
-    let mut d: Vec<f64> = base.iter().zip(head).map(|(b, h)| (h / b).ln()).collect();
+    let mut d = log_ratios(base, head);
     d.sort_by(f64::total_cmp);
     let estimate = super::median(&d);
     let positive = d.iter().filter(|v| **v > 0.0).count();
@@ -126,6 +126,11 @@ pub fn paired_sign_test(base: &[f64], head: &[f64]) -> Option<RoundTest> {
         df: 0.0,
         rounds: n,
     })
+}
+
+/// Each round's log ratio, head over base.
+pub fn log_ratios(base: &[f64], head: &[f64]) -> Vec<f64> {
+    base.iter().zip(head).map(|(b, h)| (h / b).ln()).collect()
 }
 
 /// The screen of the two-stage wall pass: a benchmark whose screening rounds give a sign-test p-value at
